@@ -1,0 +1,151 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { addLabel } from '../db/labels.ts';
+import { findImageByPath, getImage } from '../db/images.ts';
+import { initProject, openProject, IMAGE_SIZES, type Channels, type ImageSize } from '../db/project.ts';
+import { createDemoProject } from '../demo/demo.ts';
+import { exportProject, type ExportFormat } from '../export/exporter.ts';
+import { importLabelsCsv, importPaths, type ImportSummary } from '../import/importer.ts';
+import { projectStatus } from '../project/status.ts';
+import { parseIntOption } from './main.ts';
+import { fixed, printResult, table } from './output.ts';
+import { progressBar } from './progress.ts';
+
+function summariseImport(summary: ImportSummary): string {
+  const lines = [`added ${summary.added}, already present ${summary.unchanged}, moved ${summary.moved}, labelled ${summary.labelled}, failed ${summary.failed.length}`];
+  for (const failure of summary.failed) lines.push(`  failed: ${failure.path}: [${failure.code}] ${failure.message}`);
+  return lines.join('\n');
+}
+
+export function registerDataCommands(program: Command): void {
+  program
+    .command('init <dir>')
+    .description('create a project folder (episteme.sqlite + cache/)')
+    .requiredOption('--classes <names>', 'comma-separated class names, e.g. normal,pneumonia')
+    .option('--name <name>', 'project name (default: the folder name)')
+    .option('--image-size <n>', `model input size: ${IMAGE_SIZES.join('|')}`, parseIntOption(28, 224), 64)
+    .option('--channels <n>', '1 (grayscale) or 3 (RGB)', parseIntOption(1, 3), 1)
+    .option('--json', 'print JSON')
+    .action((dir: string, opts: { classes: string; name?: string; imageSize: number; channels: number; json?: boolean }) => {
+      const project = initProject(dir, {
+        name: opts.name,
+        classes: opts.classes.split(','),
+        imageSize: opts.imageSize as ImageSize,
+        channels: opts.channels as Channels,
+      });
+      const info = { dir: project.dir, ...project.meta, classes: project.classes };
+      project.close();
+      printResult(!!opts.json, info, () => `created project "${info.name}" in ${info.dir} (${info.imageSize}×${info.imageSize}×${info.channels}; classes ${info.classes.join(', ')})`);
+    });
+
+  program
+    .command('import <dir> <paths...>')
+    .description('import image files and folders (PNG, JPEG, TIFF, ..., DICOM), referenced in place')
+    .option('--labels <csv>', 'CSV with header path,label: record these labels as events')
+    .option('--annotator <name>', 'annotator recorded for --labels', 'import')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, paths: string[], opts: { labels?: string; annotator: string; json?: boolean }) => {
+      const project = openProject(dir);
+      const bar = progressBar('import', !opts.json && process.stderr.isTTY === true);
+      try {
+        const summary = await importPaths(project, paths, {
+          labelsCsv: opts.labels,
+          annotator: opts.annotator,
+          onProgress: (p) => bar.update(p.done / Math.max(1, p.total), `${p.done}/${p.total}`),
+        });
+        bar.done();
+        printResult(!!opts.json, summary, () => summariseImport(summary));
+      } finally {
+        project.close();
+      }
+    });
+
+  program
+    .command('label <dir> [image] [class]')
+    .description('record a label: an image path (or id) and a class name, or --csv file.csv (path,label)')
+    .option('--csv <file>', 'CSV with header path,label')
+    .option('--annotator <name>', 'who labels', process.env.USER || 'cli')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, image: string | undefined, className: string | undefined, opts: { csv?: string; annotator: string; json?: boolean }) => {
+      const project = openProject(dir);
+      try {
+        if (opts.csv) {
+          const result = await importLabelsCsv(project, opts.csv, opts.annotator);
+          printResult(!!opts.json, result, () => `labelled ${result.labelled}, failed ${result.failed.length}${result.failed.map((f) => `\n  failed: ${f.path}: ${f.message}`).join('')}`);
+          if (result.failed.length) process.exitCode = 1;
+          return;
+        }
+        if (!image || !className) throw new Error('give an image and a class, or --csv file.csv');
+        const row = /^[0-9]+$/.test(image) ? getImage(project.db, Number(image)) : findImageByPath(project.db, path.resolve(image));
+        if (!row) throw new Error(`${image} is not an image of this project; import it first`);
+        const classIdx = project.classes.findIndex((c) => c.toLowerCase() === className.toLowerCase());
+        const value = className === 'skip' ? { kind: 'skip' as const } : className === 'unsure' ? { kind: 'unsure' as const } : { kind: 'class' as const, classIdx };
+        if (value.kind === 'class' && classIdx < 0) throw new Error(`"${className}" is not a class (${project.classes.join(', ')}, or skip / unsure)`);
+        const event = addLabel(project.db, row.id, value, { annotator: opts.annotator });
+        printResult(!!opts.json, event, () => `labelled ${row.path} as ${className} (event ${event.id})`);
+      } finally {
+        project.close();
+      }
+    });
+
+  program
+    .command('status <dir>')
+    .description('counts per class, unlabelled images, model versions and their metrics')
+    .option('--json', 'print JSON')
+    .action((dir: string, opts: { json?: boolean }) => {
+      const project = openProject(dir);
+      try {
+        const status = projectStatus(project);
+        const value = { project: { dir: project.dir, ...project.meta, classes: project.classes }, ...status };
+        printResult(!!opts.json, value, () =>
+          [
+            `${project.meta.name}: ${status.total} images, ${status.unlabelled} unlabelled, ${status.skipped} skipped, ${status.unsure} unsure`,
+            ...status.perClass.map((c) => `  ${c.name}: ${c.count}`),
+            status.models.length
+              ? table([
+                  ['version', 'method', 'labels', 'accuracy', 'nll', 'ece', 'brier', 'backend', 'seconds'],
+                  ...status.models.map((m) => [m.id, m.method, m.nLabels, fixed(m.metrics?.accuracy), fixed(m.metrics?.nll), fixed(m.metrics?.ece), fixed(m.metrics?.brier), m.backend, fixed(m.trainSeconds, 1)]),
+                ])
+              : 'no model yet: run "episteme train"',
+          ].join('\n'),
+        );
+      } finally {
+        project.close();
+      }
+    });
+
+  program
+    .command('export <dir> <out>')
+    .description('export the labelled images: csv (labels.csv), folders (<out>/<class>/<file>) or json (labels.json)')
+    .requiredOption('--format <format>', 'csv | folders | json')
+    .option('--force', 'write into a non-empty folder')
+    .option('--json', 'print JSON')
+    .action((dir: string, out: string, opts: { format: string; force?: boolean; json?: boolean }) => {
+      if (!['csv', 'folders', 'json'].includes(opts.format)) throw new Error(`--format must be csv, folders or json (got ${opts.format})`);
+      const project = openProject(dir);
+      const bar = progressBar('export', !opts.json && process.stderr.isTTY === true);
+      try {
+        const result = exportProject(project, out, { format: opts.format as ExportFormat, force: opts.force, onProgress: (d, t) => bar.update(d / t, `${d}/${t}`) });
+        bar.done();
+        printResult(!!opts.json, result, () => `exported ${result.rows} labelled images as ${opts.format} to ${result.out} (${result.files} files)`);
+      } finally {
+        project.close();
+      }
+    });
+
+  program
+    .command('demo <dir>')
+    .description('make a demo project of synthetic skin-lesion images (benign vs suspicious, after the ABCD rule)')
+    .option('--count <n>', 'number of images', parseIntOption(10, 100_000), 240)
+    .option('--json', 'print JSON')
+    .action(async (dir: string, opts: { count: number; json?: boolean }) => {
+      const bar = progressBar('demo', !opts.json && process.stderr.isTTY === true);
+      const { project, summary } = await createDemoProject(dir, { count: opts.count, onProgress: (d, t) => bar.update(d / t, `${d}/${t}`) });
+      bar.done();
+      const value = { dir: project.dir, classes: project.classes, summary };
+      project.close();
+      printResult(!!opts.json, value, () =>
+        summary ? `demo project in ${value.dir}: ${summary.added} images, classes ${value.classes.join(', ')}; true labels in images/ground-truth.csv` : `demo project already exists in ${value.dir}`,
+      );
+    });
+}

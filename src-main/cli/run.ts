@@ -1,0 +1,3 @@
+import { buildProgram, reportError } from './main.ts';
+
+buildProgram().parseAsync(process.argv).catch(reportError);

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { upsertImage, findImageByPath, findImageBySha } from '../db/images.ts';
+import { addLabel } from '../db/labels.ts';
+import type { Project } from '../db/project.ts';
+import { decodeImage, ImageDecodeError, previewPng, toModelInput } from '../imaging/index.ts';
+import { parseCsvRecords } from '../util/csv.ts';
+import { hasCachedViews, writeCachedViews } from './cache.ts';
+import { collectImageFiles } from './walk.ts';
+
+export interface ImportFailure {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface ImportSummary {
+  added: number;
+  unchanged: number;
+  moved: number;
+  labelled: number;
+  failed: ImportFailure[];
+}
+
+export interface ImportProgress {
+  done: number;
+  total: number;
+  current: string;
+}
+
+export interface ImportOptions {
+  labelsCsv?: string;
+  annotator?: string;
+  maxPixels?: number;
+  /** Files decoded at once; sharp decodes on libuv's pool, so a few in flight keep both cores busy. */
+  concurrency?: number;
+  onProgress?: (progress: ImportProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Files larger than this are refused before being read: no medical image we train on is this big. */
+const MAX_FILE_BYTES = 1024 ** 3;
+
+export class ImportCancelledError extends Error {
+  constructor() {
+    super('import cancelled');
+  }
+}
+
+async function importOne(project: Project, file: string, maxPixels: number | undefined): Promise<'added' | 'unchanged' | 'moved'> {
+  const stat = await fs.stat(file);
+  if (stat.size > MAX_FILE_BYTES) throw new ImageDecodeError('too-many-pixels', `file is ${(stat.size / 1024 ** 3).toFixed(1)} GiB, above the 1 GiB limit`);
+  const bytes = await fs.readFile(file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const known = findImageBySha(project.db, sha256);
+  if (!known || !hasCachedViews(project, sha256)) {
+    const image = await decodeImage(bytes, file, { maxPixels });
+    const input = await toModelInput(image, project.meta.imageSize, project.meta.channels);
+    const preview = await previewPng(image);
+    writeCachedViews(project, sha256, {
+      input,
+      preview,
+      modality: image.modalityValues && { values: image.modalityValues, width: image.width, height: image.height },
+      dicom: image.dicom && {
+        windowCenter: image.dicom.windowCenter,
+        windowWidth: image.dicom.windowWidth,
+        modality: image.dicom.modality,
+        note: image.dicom.note,
+      },
+    });
+    if (!known) return upsertImage(project.db, { sha256, path: file, kind: image.kind, width: image.width, height: image.height }).outcome;
+  }
+  return upsertImage(project.db, { sha256, path: file, kind: known!.kind, width: known!.width, height: known!.height }).outcome;
+}
+
+function describeFailure(file: string, error: unknown): ImportFailure {
+  if (error instanceof ImageDecodeError) return { path: file, code: error.code, message: error.message };
+  const errno = (error as NodeJS.ErrnoException)?.code;
+  if (errno === 'EACCES' || errno === 'EPERM') return { path: file, code: 'unreadable', message: 'permission denied' };
+  if (errno === 'ENOENT') return { path: file, code: 'unreadable', message: 'file disappeared during import' };
+  return { path: file, code: 'unreadable', message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Imports files and folders into the project: each file is hashed, decoded and cached once; a
+ * failure is recorded for that file and the import goes on. Images are referenced in place.
+ */
+export async function importPaths(project: Project, inputs: string[], options: ImportOptions = {}): Promise<ImportSummary> {
+  const { files, unreadable } = collectImageFiles(inputs, [project.cacheDir, project.backupsDir, path.join(project.dir, 'models')]);
+  const summary: ImportSummary = { added: 0, unchanged: 0, moved: 0, labelled: 0, failed: unreadable.map((u) => ({ ...u, code: 'unreadable' })) };
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      if (options.signal?.aborted) throw new ImportCancelledError();
+      const file = files[next++];
+      try {
+        summary[await importOne(project, file, options.maxPixels)]++;
+      } catch (error) {
+        summary.failed.push(describeFailure(file, error));
+      }
+      options.onProgress?.({ done: ++done, total: files.length, current: file });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  if (options.labelsCsv) {
+    const result = await importLabelsCsv(project, options.labelsCsv, options.annotator ?? 'import');
+    summary.labelled = result.labelled;
+    summary.failed.push(...result.failed);
+  }
+  summary.failed.sort((a, b) => a.path.localeCompare(b.path));
+  return summary;
+}
+
+/**
+ * Records the labels of a CSV with header `path,label` as label events. Paths are relative to the
+ * CSV's folder or absolute; a path not found among the images is matched by content hash.
+ */
+export async function importLabelsCsv(project: Project, csvPath: string, annotator: string): Promise<{ labelled: number; failed: ImportFailure[] }> {
+  const records = parseCsvRecords(await fs.readFile(csvPath, 'utf8'), ['path', 'label']);
+  const classIndex = new Map(project.classes.map((name, idx) => [name.toLowerCase(), idx]));
+  const failed: ImportFailure[] = [];
+  let labelled = 0;
+  for (const record of records) {
+    const file = path.resolve(path.dirname(csvPath), record.path);
+    const classIdx = classIndex.get(record.label.toLowerCase());
+    if (classIdx === undefined) {
+      failed.push({ path: file, code: 'unknown-class', message: `label "${record.label}" is not one of ${project.classes.join(', ')}` });
+      continue;
+    }
+    let image = findImageByPath(project.db, file);
+    if (!image) {
+      try {
+        image = findImageBySha(project.db, createHash('sha256').update(await fs.readFile(file)).digest('hex'));
+      } catch {
+        image = undefined;
+      }
+    }
+    if (!image) {
+      failed.push({ path: file, code: 'not-imported', message: 'labelled in the CSV but not imported' });
+      continue;
+    }
+    addLabel(project.db, image.id, { kind: 'class', classIdx }, { annotator });
+    labelled++;
+  }
+  return { labelled, failed };
+}

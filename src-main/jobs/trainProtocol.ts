@@ -1,0 +1,53 @@
+/** What the main thread sends to the training worker and what comes back. */
+export interface TrainRequest {
+  method: 'mc-dropout' | 'map';
+  imageSize: number;
+  channels: 1 | 3;
+  numClasses: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  mcSamples: number;
+  seed: number;
+  /** [N, H, W, C] uint8 */
+  trainX: Uint8Array;
+  trainY: Int32Array;
+  heldOutX: Uint8Array;
+  heldOutY: Int32Array;
+  /** [M, H, W, C] uint8, the unlabelled pool to score. */
+  poolX: Uint8Array;
+}
+
+export interface TrainProgress {
+  phase: 'training' | 'scoring';
+  fraction: number;
+  epoch?: number;
+  epochs?: number;
+  loss?: number;
+}
+
+/** Per-pool-image scores, packed: arrays of length M, or M × C for the probabilities. */
+export interface PoolScores {
+  predicted: Int32Array;
+  probsMean: Float32Array;
+  probsLower: Float32Array;
+  probsUpper: Float32Array;
+  epistemic: Float32Array;
+  aleatoric: Float32Array;
+  entropy: Float32Array;
+  margin: Float32Array;
+  varRatios: Float32Array;
+  meanStd: Float32Array;
+}
+
+export interface TrainResult {
+  backend: string;
+  /** posterior.json content and the weights it refers to. */
+  posteriorJson: string;
+  weights: ArrayBuffer;
+  metrics: import('../db/models.ts').Metrics | null;
+  trainSeconds: number;
+  scoreSeconds: number;
+  scores: PoolScores;
+}

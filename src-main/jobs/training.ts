@@ -1,0 +1,132 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { listImages } from '../db/images.ts';
+import { currentLabels } from '../db/labels.ts';
+import { insertModelVersion, replaceScores, type ImageScore, type ModelVersion } from '../db/models.ts';
+import type { Project } from '../db/project.ts';
+import { stackInputs, writeFileAtomic } from '../import/cache.ts';
+import { runWorker } from './runWorker.ts';
+import type { PoolScores, TrainProgress, TrainRequest, TrainResult } from './trainProtocol.ts';
+
+export interface TrainOptions {
+  method?: TrainRequest['method'];
+  epochs?: number;
+  seed?: number;
+  batchSize?: number;
+  mcSamples?: number;
+  /** Share of the labelled images kept aside to measure the model; none when fewer than 10 labels. */
+  heldOutFraction?: number;
+  onProgress?: (progress: TrainProgress) => void;
+  signal?: AbortSignal;
+}
+
+export class TrainingError extends Error {}
+
+/** Seeded Fisher–Yates (mulberry32), so the held-out split is reproducible for a seed. */
+export function seededShuffle<T>(items: T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const shuffled = [...items];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+  }
+  return shuffled;
+}
+
+interface Example {
+  sha256: string;
+  classIdx: number;
+}
+
+function splitHeldOut(examples: Example[], fraction: number, seed: number): { train: Example[]; heldOut: Example[] } {
+  if (examples.length < 10) return { train: examples, heldOut: [] };
+  const shuffled = seededShuffle(examples, seed);
+  const heldOutCount = Math.max(2, Math.round(examples.length * fraction));
+  return { heldOut: shuffled.slice(0, heldOutCount), train: shuffled.slice(heldOutCount) };
+}
+
+function unpackScores(imageIds: number[], scores: PoolScores, numClasses: number): ImageScore[] {
+  const slice = (a: Float32Array, i: number) => a.slice(i * numClasses, (i + 1) * numClasses);
+  return imageIds.map((imageId, i) => ({
+    imageId,
+    predicted: scores.predicted[i],
+    probsMean: slice(scores.probsMean, i),
+    probsLower: slice(scores.probsLower, i),
+    probsUpper: slice(scores.probsUpper, i),
+    epistemic: scores.epistemic[i],
+    aleatoric: scores.aleatoric[i],
+    entropy: scores.entropy[i],
+    margin: scores.margin[i],
+    varRatios: scores.varRatios[i],
+    meanStd: scores.meanStd[i],
+  }));
+}
+
+/**
+ * Trains a new model version on the project's current class labels in a worker thread, measures it
+ * on a held-out part of those labels, scores the unlabelled pool, and records all of it. The weights
+ * are on disk before the version row exists, so an interrupted run leaves the previous version intact.
+ */
+export async function trainAndScore(project: Project, options: TrainOptions = {}): Promise<ModelVersion> {
+  const images = listImages(project.db);
+  const byId = new Map(images.map((image) => [image.id, image]));
+  const labels = currentLabels(project.db);
+  const labelled = labels.filter((l) => l.kind === 'class').map((l) => ({ sha256: byId.get(l.imageId)!.sha256, classIdx: l.classIdx! }));
+  if (labelled.length < 2) throw new TrainingError(`training needs at least 2 labelled images (have ${labelled.length})`);
+  if (new Set(labelled.map((l) => l.classIdx)).size < 2) throw new TrainingError('training needs labels of at least two classes');
+  const labelledIds = new Set(labels.filter((l) => l.kind === 'class' || l.kind === 'unsure').map((l) => l.imageId));
+  const pool = images.filter((image) => !labelledIds.has(image.id));
+
+  const seed = options.seed ?? 0;
+  const { train, heldOut } = splitHeldOut(labelled, options.heldOutFraction ?? 0.2, seed);
+  const request: TrainRequest = {
+    method: options.method ?? 'mc-dropout',
+    imageSize: project.meta.imageSize,
+    channels: project.meta.channels,
+    numClasses: project.classes.length,
+    epochs: options.epochs ?? 20,
+    batchSize: options.batchSize ?? 64,
+    learningRate: 1e-3,
+    weightDecay: 1e-4,
+    mcSamples: options.mcSamples ?? 20,
+    seed,
+    trainX: stackInputs(project, train.map((e) => e.sha256)),
+    trainY: Int32Array.from(train.map((e) => e.classIdx)),
+    heldOutX: stackInputs(project, heldOut.map((e) => e.sha256)),
+    heldOutY: Int32Array.from(heldOut.map((e) => e.classIdx)),
+    poolX: stackInputs(project, pool.map((image) => image.sha256)),
+  };
+  const result = await runWorker<TrainRequest, TrainProgress, TrainResult>(new URL('./trainWorker.ts', import.meta.url), request, {
+    onProgress: options.onProgress,
+    signal: options.signal,
+    transfer: [request.trainX.buffer, request.heldOutX.buffer, request.poolX.buffer] as ArrayBuffer[],
+  });
+
+  const modelsDir = path.join(project.dir, 'models');
+  const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
+  const staging = path.join(modelsDir, `.staging-${name}`);
+  fs.mkdirSync(staging, { recursive: true });
+  writeFileAtomic(path.join(staging, 'posterior.json'), result.posteriorJson);
+  writeFileAtomic(path.join(staging, 'weights.bin'), new Uint8Array(result.weights));
+  fs.renameSync(staging, path.join(modelsDir, name));
+
+  const { trainX, trainY, heldOutX, heldOutY, poolX, ...hyper } = request;
+  const version = insertModelVersion(project.db, {
+    method: request.method,
+    hyper: { ...hyper, trainImages: train.length, heldOutImages: heldOut.length, scoreSeconds: result.scoreSeconds },
+    backend: result.backend,
+    metrics: result.metrics,
+    nLabels: labelled.length,
+    trainSeconds: result.trainSeconds,
+    weightsFile: path.join('models', name),
+  });
+  replaceScores(project.db, version.id, unpackScores(pool.map((image) => image.id), result.scores, project.classes.length));
+  return version;
+}

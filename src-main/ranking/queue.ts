@@ -1,0 +1,67 @@
+import { listImages, type ImageRow } from '../db/images.ts';
+import { currentLabels } from '../db/labels.ts';
+import { latestModelVersion, scoresOf, type ImageScore } from '../db/models.ts';
+import type { Project } from '../db/project.ts';
+
+export const QUEUE_ACQUISITIONS = ['bald', 'entropy', 'margin', 'var-ratios', 'mean-std', 'random'] as const;
+export type QueueAcquisition = (typeof QUEUE_ACQUISITIONS)[number];
+
+/** How each acquisition reads a stored score, and whether larger is more informative. */
+const SCORE_OF: Record<QueueAcquisition, { read: (s: ImageScore, imageId: number, salt: number) => number; direction: 'max' | 'min' }> = {
+  bald: { read: (s) => s.epistemic, direction: 'max' },
+  entropy: { read: (s) => s.entropy, direction: 'max' },
+  margin: { read: (s) => s.margin, direction: 'min' },
+  'var-ratios': { read: (s) => s.varRatios, direction: 'max' },
+  'mean-std': { read: (s) => s.meanStd, direction: 'max' },
+  random: { read: (_s, imageId, salt) => hashUnit(imageId, salt), direction: 'max' },
+};
+
+/** A stable pseudo-random number in [0, 1) for an image, so "random" order does not jump about. */
+function hashUnit(imageId: number, salt: number): number {
+  let h = Math.imul(imageId ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(salt + 1, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return (h >>> 0) / 4294967296;
+}
+
+export interface QueueEntry {
+  image: ImageRow;
+  score: number | null;
+  scores: ImageScore | null;
+  skipped: boolean;
+}
+
+export interface Queue {
+  modelVersionId: number | null;
+  entries: QueueEntry[];
+}
+
+/**
+ * The unlabelled images, most informative first under the chosen acquisition function, read from the
+ * latest model version's stored scores. Skipped images go last; images imported after that model
+ * scored the pool come after the scored ones. Without any model the order is a stable shuffle.
+ */
+export function rankedQueue(project: Project, acquisition: QueueAcquisition): Queue {
+  const labels = new Map(currentLabels(project.db).map((l) => [l.imageId, l.kind]));
+  const model = latestModelVersion(project.db);
+  const scores = new Map(model ? scoresOf(project.db, model.id).map((s) => [s.imageId, s]) : []);
+  const { read, direction } = SCORE_OF[model ? acquisition : 'random'];
+  const salt = model?.id ?? 0;
+  const entries = listImages(project.db)
+    .filter((image) => labels.get(image.id) !== 'class' && labels.get(image.id) !== 'unsure')
+    .map((image) => {
+      const stored = scores.get(image.id) ?? null;
+      const score = stored || !model ? read(stored!, image.id, salt) : null;
+      return { image, score, scores: stored, skipped: labels.get(image.id) === 'skip' };
+    });
+  const sign = direction === 'max' ? -1 : 1;
+  entries.sort(
+    (a, b) =>
+      Number(a.skipped) - Number(b.skipped) ||
+      Number(a.score === null) - Number(b.score === null) ||
+      sign * ((a.score ?? 0) - (b.score ?? 0)) ||
+      a.image.id - b.image.id,
+  );
+  return { modelVersionId: model?.id ?? null, entries };
+}

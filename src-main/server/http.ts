@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { eventNames, type Envelope } from '../service/contract.ts';
+import { dispatch } from '../service/dispatch.ts';
+import type { EpistemeApp } from '../service/app.ts';
+
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+const STATIC_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm',
+};
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const STATUS_OF: Record<string, number> = { 'bad-request': 400, 'not-found': 404, conflict: 409, cancelled: 409, internal: 500 };
+
+function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cache-Control': 'no-store',
+  });
+  res.end(body);
+}
+
+function sendEnvelope(res: http.ServerResponse, envelope: Envelope<unknown>): void {
+  send(res, envelope.ok ? 200 : STATUS_OF[envelope.error.code], 'application/json', JSON.stringify(envelope));
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error(`request body above ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Browser mode: the renderer, the service contract as `POST /api/<method>`, its events as
+ * server-sent events on `/api/events`, and image assets — on 127.0.0.1 only. Requests naming another
+ * Host (DNS rebinding) or coming from another Origin are refused.
+ */
+export function startServer(app: EpistemeApp, options: { port?: number; rendererDir: string }): Promise<RunningServer> {
+  const rendererDir = path.resolve(options.rendererDir);
+  let allowedHosts = new Set<string>();
+  let origin = '';
+  let allowedOrigins = new Set<string>();
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!allowedHosts.has(req.headers.host ?? '')) return send(res, 421, 'text/plain', 'unknown Host header; use the printed 127.0.0.1 address');
+    if (req.headers.origin && !allowedOrigins.has(req.headers.origin)) return send(res, 403, 'text/plain', 'cross-origin requests are refused');
+    const url = new URL(req.url ?? '/', origin);
+    if (url.pathname.startsWith('/api/')) {
+      if (url.pathname === '/api/events' && req.method === 'GET') return streamEvents(app, req, res);
+      if (req.method !== 'POST') return send(res, 405, 'text/plain', 'use POST');
+      if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+        return sendEnvelope(res, { ok: false, error: { code: 'bad-request', message: 'Content-Type must be application/json' } });
+      }
+      let payload: unknown;
+      try {
+        payload = JSON.parse(await readBody(req));
+      } catch (error) {
+        return sendEnvelope(res, { ok: false, error: { code: 'bad-request', message: `body is not valid JSON: ${(error as Error).message}` } });
+      }
+      return sendEnvelope(res, await dispatch(app.service, decodeURIComponent(url.pathname.slice('/api/'.length)), payload));
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
+    if (url.pathname.startsWith('/asset/')) {
+      const asset = await app.readAsset(url.pathname);
+      return asset ? send(res, 200, asset.mime, asset.body) : send(res, 404, 'text/plain', 'no such asset');
+    }
+    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).slice(1);
+    const file = path.resolve(rendererDir, relative);
+    if (!file.startsWith(rendererDir + path.sep)) return send(res, 404, 'text/plain', 'not found');
+    fs.readFile(file, (error, body) => {
+      if (error) return send(res, 404, 'text/plain', 'not found');
+      send(res, 200, STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream', body);
+    });
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      console.error('[episteme] request failed:', error);
+      if (!res.headersSent) send(res, 500, 'text/plain', 'internal error');
+      else res.end();
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+      origin = `http://127.0.0.1:${port}`;
+      allowedOrigins = new Set([origin, `http://localhost:${port}`]);
+      resolve({
+        url: `${origin}/`,
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+function streamEvents(app: EpistemeApp, req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Content-Type-Options': 'nosniff' });
+  res.write(`: events ${eventNames.join(',')}\n\n`);
+  const unsubscribe = app.subscribe((name, payload) => res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`));
+  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), 15_000);
+  req.on('close', () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+  });
+}

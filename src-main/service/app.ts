@@ -1,0 +1,315 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { getImage } from '../db/images.ts';
+import { addLabel, currentLabel, LabelError, undoLast } from '../db/labels.ts';
+import { latestModelVersion, listModelVersions, scoreOf, type ImageScore, type ModelVersion } from '../db/models.ts';
+import { initProject, isProjectDir, openProject, ProjectError, type Project } from '../db/project.ts';
+import { createDemoProject } from '../demo/demo.ts';
+import { exportProject, ExportError } from '../export/exporter.ts';
+import { cachePath, readCachedMeta } from '../import/cache.ts';
+import { importPaths } from '../import/importer.ts';
+import { IMAGE_EXTENSIONS } from '../import/walk.ts';
+import { trainAndScore, TrainingError } from '../jobs/training.ts';
+import { projectStatus } from '../project/status.ts';
+import { rankedQueue } from '../ranking/queue.ts';
+import { backupProject } from '../maintenance/backup.ts';
+import type { EventName, ModelVersionInfoT, PredictionT, ProjectInfoT, Service } from './contract.ts';
+import { ServiceError } from './dispatch.ts';
+import { JobManager } from './jobs.ts';
+import { defaultHomeDir, SettingsStore } from './settings.ts';
+
+export interface EpistemeApp {
+  service: Service;
+  subscribe(listener: (name: EventName, payload: unknown) => void): () => void;
+  /** Serves `/asset/<projectId>/<imageId>/preview.png` and `.../modality.f32`; null when unknown. */
+  readAsset(urlPath: string): Promise<{ mime: string; body: Buffer } | null>;
+  /** Opens a project directly (e.g. `episteme serve <dir>`). */
+  openProjectDir(dir: string): ProjectInfoT;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  mode: 'electron' | 'browser';
+  homeDir?: string;
+  version?: string;
+  /** How often open projects whose labels changed are backed up (default 10 minutes; 0 = never). */
+  backupIntervalMs?: number;
+}
+
+export function toModelVersionInfo(version: ModelVersion): ModelVersionInfoT {
+  return {
+    id: version.id,
+    createdAt: version.createdAt,
+    method: version.method,
+    backend: version.backend,
+    nLabels: version.nLabels,
+    trainSeconds: version.trainSeconds,
+    hyper: version.hyper,
+    metrics: version.metrics,
+  };
+}
+
+export function toPrediction(score: ImageScore): PredictionT {
+  return {
+    predicted: score.predicted,
+    probsMean: [...score.probsMean],
+    probsLower: [...score.probsLower],
+    probsUpper: [...score.probsUpper],
+    epistemic: score.epistemic,
+    aleatoric: score.aleatoric,
+  };
+}
+
+/** Turns the core's own errors into user-facing service errors. */
+async function userErrors<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ProjectError || error instanceof LabelError || error instanceof ExportError || error instanceof TrainingError) {
+      throw new ServiceError('bad-request', error.message);
+    }
+    const code = (error as { code?: string })?.code ?? '';
+    if (code === 'SQLITE_FULL' || code === 'ENOSPC') throw new ServiceError('internal', 'the disk is full: this was NOT saved (everything saved before is safe); free some space and try again');
+    if (code.startsWith('SQLITE_IOERR') || code === 'EIO') throw new ServiceError('internal', `a disk error stopped the write (${code}): this was NOT saved; everything saved before is safe`);
+    throw error;
+  }
+}
+
+export function createApp(options: AppOptions): EpistemeApp {
+  const homeDir = options.homeDir ?? defaultHomeDir();
+  fs.mkdirSync(homeDir, { recursive: true });
+  const settings = new SettingsStore(homeDir);
+  const listeners = new Set<(name: EventName, payload: unknown) => void>();
+  const jobs = new JobManager((state) => listeners.forEach((listener) => listener('job.progress', state)));
+  const projects = new Map<string, Project>();
+  let nextProjectId = 1;
+
+  const infoOf = (projectId: string): ProjectInfoT => {
+    const p = projects.get(projectId)!;
+    return { projectId, dir: p.dir, name: p.meta.name, classes: p.classes, imageSize: p.meta.imageSize, channels: p.meta.channels };
+  };
+  /** Keeps one open handle per project folder and remembers it among the recent projects. */
+  const register = (project: Project): ProjectInfoT => {
+    const projectId = `p${nextProjectId++}`;
+    projects.set(projectId, project);
+    settings.rememberProject(project.dir, project.meta.name);
+    return infoOf(projectId);
+  };
+  const openDir = (dir: string): ProjectInfoT => {
+    const resolved = path.resolve(dir);
+    const existing = [...projects].find(([, p]) => p.dir === resolved);
+    if (existing) {
+      settings.rememberProject(resolved, existing[1].meta.name);
+      return infoOf(existing[0]);
+    }
+    return register(openProject(resolved));
+  };
+  const projectOf = (projectId: string): Project => {
+    const project = projects.get(projectId);
+    if (!project) throw new ServiceError('not-found', `no open project ${projectId}; open it first`);
+    return project;
+  };
+  const requireNoRunningJob = (projectId: string, kind: string) => {
+    if (jobs.list(projectId).some((j) => j.status === 'running' && j.kind === kind)) {
+      throw new ServiceError('conflict', `a ${kind} job is already running for this project`);
+    }
+  };
+
+  const service: Service = {
+    'app.info': async () => ({
+      version: options.version ?? '0.1.0',
+      mode: options.mode,
+      defaultProjectsDir: path.join(homeDir, 'projects'),
+      demoDir: path.join(homeDir, 'demo-project'),
+    }),
+    'settings.get': async () => settings.read(),
+    'settings.setAnnotator': async ({ annotator }) => settings.setAnnotator(annotator),
+    'fs.listDir': async ({ dir }) => {
+      const target = path.resolve(dir ?? homeDir);
+      let names: fs.Dirent[];
+      try {
+        names = fs.readdirSync(target, { withFileTypes: true });
+      } catch (error) {
+        throw new ServiceError('not-found', `cannot list ${target}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      const visible = names.filter((d) => !d.name.startsWith('.'));
+      return {
+        dir: target,
+        parent: path.dirname(target) === target ? null : path.dirname(target),
+        dirs: visible.filter((d) => d.isDirectory()).map((d) => d.name).sort(),
+        imageFiles: visible.filter((d) => d.isFile() && IMAGE_EXTENSIONS.has(path.extname(d.name).toLowerCase())).length,
+      };
+    },
+    'project.create': ({ dir, name, classes, imageSize, channels }) =>
+      userErrors(() => register(initProject(path.resolve(dir), { name, classes, imageSize, channels }))),
+    'project.open': ({ dir }) => userErrors(() => openDir(dir)),
+    'project.openDemo': async () => {
+      const dir = path.join(homeDir, 'demo-project');
+      if (isProjectDir(dir)) return openDir(dir);
+      const { project } = await createDemoProject(dir);
+      return register(project);
+    },
+    'project.status': async ({ projectId }) => {
+      const status = projectStatus(projectOf(projectId));
+      return { project: infoOf(projectId), ...status, models: status.models.map(toModelVersionInfo) };
+    },
+    'queue.list': async ({ projectId, acquisition, offset = 0, limit = 100 }) => {
+      const queue = rankedQueue(projectOf(projectId), acquisition);
+      return {
+        modelVersionId: queue.modelVersionId,
+        total: queue.entries.length,
+        items: queue.entries.slice(offset, offset + limit).map((entry) => ({
+          imageId: entry.image.id,
+          name: path.basename(entry.image.path),
+          kind: entry.image.kind,
+          score: entry.score,
+          prediction: entry.scores && toPrediction(entry.scores),
+          skipped: entry.skipped,
+        })),
+      };
+    },
+    'image.detail': async ({ projectId, imageId }) => {
+      const project = projectOf(projectId);
+      const image = getImage(project.db, imageId);
+      if (!image) throw new ServiceError('not-found', `no image ${imageId} in this project`);
+      const model = latestModelVersion(project.db);
+      const score = model && scoreOf(project.db, model.id, imageId);
+      const meta = readCachedMeta(project, image.sha256);
+      const label = currentLabel(project.db, imageId);
+      return {
+        imageId,
+        path: image.path,
+        sha256: image.sha256,
+        kind: image.kind,
+        width: image.width,
+        height: image.height,
+        previewAsset: `/asset/${projectId}/${imageId}/preview.png`,
+        modalityAsset: meta.modality ? `/asset/${projectId}/${imageId}/modality.f32` : null,
+        dicom: meta.dicom ?? null,
+        prediction: score ? toPrediction(score) : null,
+        currentLabel: label ? { kind: label.kind, classIdx: label.classIdx, annotator: label.annotator } : null,
+      };
+    },
+    'label.add': ({ projectId, imageId, label, annotator, msSpent, modelVersionId, acquisition, acquisitionScore }) =>
+      userErrors(() => {
+        const project = projectOf(projectId);
+        if (label.kind === 'class' && label.classIdx >= project.classes.length) {
+          throw new ServiceError('bad-request', `class index ${label.classIdx} is out of range (project has ${project.classes.length} classes)`);
+        }
+        const event = addLabel(project.db, imageId, label, { annotator, msSpent, modelVersionId, acquisition, acquisitionScore });
+        return { eventId: event.id };
+      }),
+    'label.undo': ({ projectId, annotator }) =>
+      userErrors(() => {
+        const undone = undoLast(projectOf(projectId).db, annotator);
+        return { undone: undone && { imageId: undone.imageId, eventId: undone.id } };
+      }),
+    'model.list': async ({ projectId }) => {
+      const versions = listModelVersions(projectOf(projectId).db);
+      return {
+        versions: versions.map(toModelVersionInfo),
+        learningCurve: versions
+          .filter((v) => v.metrics)
+          .map((v) => ({ modelVersionId: v.id, nLabels: v.nLabels, accuracy: v.metrics!.accuracy, nll: v.metrics!.nll, ece: v.metrics!.ece, brier: v.metrics!.brier })),
+      };
+    },
+    'job.start': async ({ projectId, job }) => {
+      const project = projectOf(projectId);
+      requireNoRunningJob(projectId, job.kind);
+      switch (job.kind) {
+        case 'import':
+          return jobs.start(projectId, 'import', async ({ signal, report }) => {
+            const summary = await importPaths(project, job.paths, {
+              signal,
+              onProgress: (p) => report({ fraction: p.done / Math.max(1, p.total), message: `imported ${p.done} of ${p.total}` }),
+            });
+            return { kind: 'import', summary };
+          });
+        case 'train':
+          return jobs.start(projectId, 'train', async ({ signal, report }) => {
+            const version = await trainAndScore(project, {
+              method: job.method,
+              epochs: job.epochs,
+              seed: job.seed,
+              signal,
+              onProgress: (p) =>
+                report({
+                  fraction: p.fraction,
+                  message: p.phase === 'training' ? `training, epoch ${p.epoch} of ${p.epochs}` : 'scoring the unlabelled images',
+                  epoch: p.epoch,
+                  epochs: p.epochs,
+                  loss: p.loss,
+                }),
+            });
+            return { kind: 'train', modelVersion: toModelVersionInfo(version) };
+          });
+        case 'export':
+          return jobs.start(projectId, 'export', async ({ signal, report }) => {
+            const result = await userErrors(() =>
+              exportProject(project, job.out, {
+                format: job.format,
+                force: job.force,
+                signal,
+                onProgress: (done, total) => report({ fraction: done / Math.max(1, total), message: `exported ${done} of ${total}` }),
+              }),
+            );
+            return { kind: 'export', ...result };
+          });
+      }
+    },
+    'job.get': async ({ jobId }) => jobs.get(jobId) ?? notFoundJob(jobId),
+    'job.cancel': async ({ jobId }) => jobs.cancel(jobId) ?? notFoundJob(jobId),
+    'job.list': async ({ projectId }) => jobs.list(projectId),
+  };
+
+  const lastBackedUpEvent = new Map<Project, number>();
+  const backupChangedProjects = async () => {
+    for (const project of projects.values()) {
+      const latest = (project.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM label_events').get() as { id: number }).id;
+      if (latest === (lastBackedUpEvent.get(project) ?? 0)) continue;
+      try {
+        await backupProject(project, undefined, 'scheduled');
+        lastBackedUpEvent.set(project, latest);
+      } catch (error) {
+        console.error(`[episteme] scheduled backup of ${project.dir} failed:`, error);
+      }
+    }
+  };
+  const backupTimer = options.backupIntervalMs === 0 ? undefined : setInterval(() => void backupChangedProjects(), options.backupIntervalMs ?? 10 * 60_000);
+  backupTimer?.unref();
+
+  const readAsset: EpistemeApp['readAsset'] = async (urlPath) => {
+    const match = /^\/asset\/(p[0-9]{1,9})\/([0-9]{1,10})\/(preview\.png|modality\.f32)$/.exec(urlPath);
+    if (!match) return null;
+    const project = projects.get(match[1]);
+    const image = project && getImage(project.db, Number(match[2]));
+    if (!project || !image) return null;
+    const file = cachePath(project, image.sha256, match[3] === 'preview.png' ? 'preview' : 'modality');
+    try {
+      return { mime: match[3] === 'preview.png' ? 'image/png' : 'application/octet-stream', body: await fs.promises.readFile(file) };
+    } catch {
+      return null;
+    }
+  };
+
+  return {
+    service,
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    readAsset,
+    openProjectDir: (dir) => openDir(dir),
+    close: async () => {
+      clearInterval(backupTimer);
+      await jobs.cancelAll();
+      await backupChangedProjects();
+      for (const project of projects.values()) project.close();
+      projects.clear();
+    },
+  };
+}
+
+function notFoundJob(jobId: string): never {
+  throw new ServiceError('not-found', `no job ${jobId}`);
+}

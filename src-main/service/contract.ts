@@ -1,0 +1,253 @@
+/**
+ * The service contract: one map from method name to request and response schema. The IPC handlers,
+ * the preload bridge, the HTTP routes of browser mode and the renderer's client are all derived from
+ * it, so a method added here and not implemented fails to compile. Pure zod: also bundled into the
+ * renderer and the preload.
+ */
+import { z } from 'zod';
+
+const MAX_PATH = 4096;
+const text = (max: number) => z.string().min(1).max(max);
+
+export const ProjectId = z.string().regex(/^p[0-9]{1,9}$/, 'a project id looks like "p1"');
+export const ImageId = z.number().int().positive().max(2 ** 31);
+export const JobId = z.string().regex(/^j[0-9]{1,9}$/, 'a job id looks like "j1"');
+export const AcquisitionName = z.enum(['bald', 'entropy', 'margin', 'var-ratios', 'mean-std', 'random']);
+export const MethodName = z.enum(['mc-dropout', 'map']);
+export const ExportFormat = z.enum(['csv', 'folders', 'json']);
+export const ImageSize = z.union([z.literal(28), z.literal(64), z.literal(128), z.literal(224)]);
+export const Channels = z.union([z.literal(1), z.literal(3)]);
+
+export const LabelValue = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('class'), classIdx: z.number().int().min(0).max(99) }).strict(),
+  z.object({ kind: z.literal('skip') }).strict(),
+  z.object({ kind: z.literal('unsure') }).strict(),
+]);
+
+export const ProjectInfo = z.object({
+  projectId: ProjectId,
+  dir: z.string(),
+  name: z.string(),
+  classes: z.array(z.string()),
+  imageSize: ImageSize,
+  channels: Channels,
+});
+
+const MetricsSchema = z.object({
+  accuracy: z.number(),
+  top5: z.number().optional(),
+  nll: z.number(),
+  ece: z.number(),
+  brier: z.number(),
+  heldOut: z.number(),
+  reliability: z.array(z.object({ binLower: z.number(), binUpper: z.number(), confidence: z.number(), accuracy: z.number(), count: z.number() })),
+});
+
+export const ModelVersionInfo = z.object({
+  id: z.number(),
+  createdAt: z.string(),
+  method: z.string(),
+  backend: z.string(),
+  nLabels: z.number(),
+  trainSeconds: z.number(),
+  hyper: z.record(z.string(), z.unknown()),
+  metrics: MetricsSchema.nullable(),
+});
+
+export const ProjectStatus = z.object({
+  project: ProjectInfo,
+  total: z.number(),
+  unlabelled: z.number(),
+  skipped: z.number(),
+  unsure: z.number(),
+  perClass: z.array(z.object({ name: z.string(), count: z.number() })),
+  models: z.array(ModelVersionInfo),
+});
+
+export const Prediction = z.object({
+  predicted: z.number(),
+  probsMean: z.array(z.number()),
+  probsLower: z.array(z.number()),
+  probsUpper: z.array(z.number()),
+  epistemic: z.number(),
+  aleatoric: z.number(),
+});
+
+export const QueueItem = z.object({
+  imageId: ImageId,
+  name: z.string(),
+  kind: z.enum(['raster', 'dicom']),
+  score: z.number().nullable(),
+  prediction: Prediction.nullable(),
+  skipped: z.boolean(),
+});
+
+export const ImageDetail = z.object({
+  imageId: ImageId,
+  path: z.string(),
+  sha256: z.string(),
+  kind: z.enum(['raster', 'dicom']),
+  width: z.number(),
+  height: z.number(),
+  /** Asset paths; the client turns them into URLs of its transport. */
+  previewAsset: z.string(),
+  modalityAsset: z.string().nullable(),
+  dicom: z.object({ windowCenter: z.number(), windowWidth: z.number(), modality: z.string().optional(), note: z.string().optional() }).nullable(),
+  prediction: Prediction.nullable(),
+  currentLabel: z.object({ kind: z.enum(['class', 'skip', 'unsure']), classIdx: z.number().nullable(), annotator: z.string() }).nullable(),
+});
+
+export const ImportFailure = z.object({ path: z.string(), code: z.string(), message: z.string() });
+export const ImportSummary = z.object({
+  added: z.number(),
+  unchanged: z.number(),
+  moved: z.number(),
+  labelled: z.number(),
+  failed: z.array(ImportFailure),
+});
+
+export const JobSpec = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('import'), paths: z.array(text(MAX_PATH)).min(1).max(1000) }).strict(),
+  z
+    .object({
+      kind: z.literal('train'),
+      method: MethodName.optional(),
+      epochs: z.number().int().min(1).max(500).optional(),
+      seed: z.number().int().min(0).max(2 ** 31).optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('export'), out: text(MAX_PATH), format: ExportFormat, force: z.boolean().optional() }).strict(),
+]);
+
+export const JobState = z.object({
+  jobId: JobId,
+  projectId: ProjectId,
+  kind: z.enum(['import', 'train', 'export']),
+  status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  fraction: z.number(),
+  message: z.string(),
+  epoch: z.number().optional(),
+  epochs: z.number().optional(),
+  loss: z.number().optional(),
+  etaSeconds: z.number().optional(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  error: z.string().optional(),
+  result: z
+    .union([
+      z.object({ kind: z.literal('import'), summary: ImportSummary }),
+      z.object({ kind: z.literal('train'), modelVersion: ModelVersionInfo }),
+      z.object({ kind: z.literal('export'), out: z.string(), rows: z.number(), files: z.number() }),
+    ])
+    .optional(),
+});
+
+const Empty = z.object({}).strict();
+const ProjectRequest = z.object({ projectId: ProjectId }).strict();
+const RecentProject = z.object({ dir: z.string(), name: z.string(), openedAt: z.string() });
+const Settings = z.object({ annotator: z.string().nullable(), recentProjects: z.array(RecentProject) });
+
+export const contract = {
+  'app.info': {
+    request: Empty,
+    response: z.object({ version: z.string(), mode: z.enum(['electron', 'browser']), defaultProjectsDir: z.string(), demoDir: z.string() }),
+  },
+  'settings.get': { request: Empty, response: Settings },
+  'settings.setAnnotator': { request: z.object({ annotator: text(100) }).strict(), response: Settings },
+  'fs.listDir': {
+    request: z.object({ dir: text(MAX_PATH).optional() }).strict(),
+    response: z.object({ dir: z.string(), parent: z.string().nullable(), dirs: z.array(z.string()), imageFiles: z.number() }),
+  },
+  'project.create': {
+    request: z
+      .object({
+        dir: text(MAX_PATH),
+        name: text(200).optional(),
+        classes: z.array(text(100)).min(2).max(100),
+        imageSize: ImageSize.optional(),
+        channels: Channels.optional(),
+      })
+      .strict(),
+    response: ProjectInfo,
+  },
+  'project.open': { request: z.object({ dir: text(MAX_PATH) }).strict(), response: ProjectInfo },
+  'project.openDemo': { request: Empty, response: ProjectInfo },
+  'project.status': { request: ProjectRequest, response: ProjectStatus },
+  'queue.list': {
+    request: z
+      .object({
+        projectId: ProjectId,
+        acquisition: AcquisitionName,
+        offset: z.number().int().min(0).max(10_000_000).optional(),
+        limit: z.number().int().min(1).max(500).optional(),
+      })
+      .strict(),
+    response: z.object({ modelVersionId: z.number().nullable(), total: z.number(), items: z.array(QueueItem) }),
+  },
+  'image.detail': { request: z.object({ projectId: ProjectId, imageId: ImageId }).strict(), response: ImageDetail },
+  'label.add': {
+    request: z
+      .object({
+        projectId: ProjectId,
+        imageId: ImageId,
+        label: LabelValue,
+        annotator: text(100),
+        msSpent: z.number().int().min(0).max(86_400_000).optional(),
+        modelVersionId: z.number().int().positive().nullable().optional(),
+        acquisition: AcquisitionName.nullable().optional(),
+        acquisitionScore: z.number().finite().nullable().optional(),
+      })
+      .strict(),
+    response: z.object({ eventId: z.number() }),
+  },
+  'label.undo': {
+    request: z.object({ projectId: ProjectId, annotator: text(100) }).strict(),
+    response: z.object({ undone: z.object({ imageId: ImageId, eventId: z.number() }).nullable() }),
+  },
+  'model.list': {
+    request: ProjectRequest,
+    response: z.object({
+      versions: z.array(ModelVersionInfo),
+      learningCurve: z.array(z.object({ modelVersionId: z.number(), nLabels: z.number(), accuracy: z.number(), nll: z.number(), ece: z.number(), brier: z.number() })),
+    }),
+  },
+  'job.start': { request: z.object({ projectId: ProjectId, job: JobSpec }).strict(), response: JobState },
+  'job.get': { request: z.object({ jobId: JobId }).strict(), response: JobState },
+  'job.cancel': { request: z.object({ jobId: JobId }).strict(), response: JobState },
+  'job.list': { request: ProjectRequest, response: z.array(JobState) },
+} as const;
+
+/** Events pushed from the main process to the renderer over the same transports. */
+export const events = {
+  'job.progress': JobState,
+} as const;
+
+export type Contract = typeof contract;
+export type Method = keyof Contract;
+export type Request<M extends Method> = z.infer<Contract[M]['request']>;
+export type Response<M extends Method> = z.infer<Contract[M]['response']>;
+export type EventName = keyof typeof events;
+export type EventPayload<E extends EventName> = z.infer<(typeof events)[E]>;
+export const methodNames = Object.keys(contract) as Method[];
+export const eventNames = Object.keys(events) as EventName[];
+
+export function isMethod(name: unknown): name is Method {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(contract, name);
+}
+
+/** Every transport returns this envelope, so errors cross IPC and HTTP with their code intact. */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+export type ErrorCode = 'bad-request' | 'not-found' | 'conflict' | 'cancelled' | 'internal';
+
+/** The service as implemented in the main process and as seen by the renderer's client. */
+export type Service = { [M in Method]: (request: Request<M>) => Promise<Response<M>> };
+
+export type JobStateT = z.infer<typeof JobState>;
+export type JobSpecT = z.infer<typeof JobSpec>;
+export type ProjectInfoT = z.infer<typeof ProjectInfo>;
+export type ImportSummaryT = z.infer<typeof ImportSummary>;
+export type ModelVersionInfoT = z.infer<typeof ModelVersionInfo>;
+export type PredictionT = z.infer<typeof Prediction>;
+export type QueueItemT = z.infer<typeof QueueItem>;
+export type ImageDetailT = z.infer<typeof ImageDetail>;
+export type AcquisitionNameT = z.infer<typeof AcquisitionName>;

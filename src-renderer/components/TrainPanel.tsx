@@ -1,0 +1,105 @@
+import { Alert, Button, FormControl, InputLabel, MenuItem, Paper, Select, Stack, TextField, Typography } from '@mui/material';
+import { useEffect, useRef, useState } from 'react';
+import type { JobStateT } from '../../src-main/service/contract.ts';
+import { useClient } from '../client/ClientContext.tsx';
+import { useJob } from '../hooks/useJob.ts';
+import { useNotify } from '../hooks/useNotify.tsx';
+import { useProject } from '../hooks/useProject.tsx';
+import { JobProgress } from './JobProgress.tsx';
+
+type Method = 'mc-dropout' | 'map';
+
+/** Train a model version: a job with epoch, loss and time left; cancellable. */
+export function TrainPanel({ onTrained }: { onTrained(): void }) {
+  const client = useClient();
+  const { notify, notifyError } = useNotify();
+  const { project, status, noteJobDone } = useProject();
+  const [epochs, setEpochs] = useState('');
+  const [method, setMethod] = useState<Method>('mc-dropout');
+  const [started, setStarted] = useState<JobStateT | null>(null);
+  const job = useJob(started);
+  const reported = useRef<string | null>(null);
+
+  // Re-attach to a training job that is still running (e.g. after switching tabs).
+  useEffect(() => {
+    client['job.list']({ projectId: project.projectId }).then(
+      (jobs) => {
+        const running = jobs.filter((j) => j.kind === 'train' && j.status === 'running').pop();
+        if (running) setStarted((s) => s ?? running);
+      },
+      () => undefined,
+    );
+  }, [client, project.projectId]);
+
+  useEffect(() => {
+    if (!job || job.status === 'running' || reported.current === job.jobId) return;
+    reported.current = job.jobId;
+    if (job.status === 'succeeded') {
+      const m = job.result?.kind === 'train' ? job.result.modelVersion : null;
+      noteJobDone(job);
+      notify(m ? `Model v${m.id} trained on ${m.nLabels} labels${m.metrics ? ` · held-out accuracy ${(m.metrics.accuracy * 100).toFixed(1)}%` : ''}` : 'Model trained', 'success');
+      onTrained();
+    } else if (job.status === 'failed') notify(`Training failed: ${job.error ?? job.message}`, 'error');
+  }, [job, notify, onTrained, noteJobDone]);
+
+  const epochsValue = epochs.trim() === '' ? undefined : Number(epochs);
+  const epochsValid = epochsValue === undefined || (Number.isInteger(epochsValue) && epochsValue >= 1 && epochsValue <= 500);
+  const running = job?.status === 'running';
+  const labelled = status ? status.perClass.reduce((a, c) => a + c.count, 0) : 0;
+
+  const train = () => {
+    client['job.start']({ projectId: project.projectId, job: { kind: 'train', method, ...(epochsValue !== undefined ? { epochs: epochsValue } : {}) } }).then(setStarted, notifyError);
+  };
+  const cancel = () => {
+    if (job) client['job.cancel']({ jobId: job.jobId }).then(setStarted, notifyError);
+  };
+
+  return (
+    <Paper variant="outlined" sx={{ p: 2 }} data-testid="train-panel">
+      <Stack direction="row" spacing={2} sx={{ alignItems: 'center', flexWrap: 'wrap', rowGap: 1.5 }}>
+        <Typography variant="h6" sx={{ fontSize: 17, mr: 1 }}>
+          Train a model
+        </Typography>
+        <FormControl size="small" sx={{ minWidth: 190 }}>
+          <InputLabel id="method-label">Method</InputLabel>
+          <Select labelId="method-label" label="Method" value={method} onChange={(e) => setMethod(e.target.value as Method)} disabled={running}>
+            <MenuItem value="mc-dropout">MC dropout (Bayesian)</MenuItem>
+            <MenuItem value="map">MAP (point estimate)</MenuItem>
+          </Select>
+        </FormControl>
+        <TextField
+          size="small"
+          label="Epochs"
+          placeholder="auto"
+          value={epochs}
+          error={!epochsValid}
+          onChange={(e) => setEpochs(e.target.value.replace(/[^0-9]/g, ''))}
+          disabled={running}
+          sx={{ width: 110 }}
+          slotProps={{ htmlInput: { 'data-testid': 'train-epochs', inputMode: 'numeric' } }}
+        />
+        <Button variant="contained" onClick={train} disabled={running || !epochsValid} data-testid="train-button">
+          Train
+        </Button>
+        {running && (
+          <Button color="warning" variant="outlined" onClick={cancel} data-testid="train-cancel">
+            Cancel
+          </Button>
+        )}
+        <Typography variant="body2" color="text.secondary" sx={{ ml: 'auto !important' }}>
+          {labelled} labelled images available
+        </Typography>
+      </Stack>
+      {started && (
+        <Stack sx={{ mt: 2 }}>
+          <JobProgress job={job} testId="train-progress" />
+        </Stack>
+      )}
+      {job?.status === 'failed' && (
+        <Alert severity="error" sx={{ mt: 1.5 }}>
+          {job.error ?? job.message}
+        </Alert>
+      )}
+    </Paper>
+  );
+}

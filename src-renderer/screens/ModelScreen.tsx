@@ -1,0 +1,54 @@
+import { Box, Paper, Stack, Typography } from '@mui/material';
+import { useCallback, useEffect, useState } from 'react';
+import type { Response } from '../../src-main/service/contract.ts';
+import { useClient } from '../client/ClientContext.tsx';
+import { LearningCurveChart } from '../components/LearningCurveChart.tsx';
+import { ReliabilityChart } from '../components/ReliabilityChart.tsx';
+import { TrainPanel } from '../components/TrainPanel.tsx';
+import { VersionsTable } from '../components/VersionsTable.tsx';
+import { useNotify } from '../hooks/useNotify.tsx';
+import { useProject } from '../hooks/useProject.tsx';
+
+type Models = Response<'model.list'>;
+
+export function ModelScreen() {
+  const client = useClient();
+  const { notifyError } = useNotify();
+  const { project, dataRevision } = useProject();
+  const [models, setModels] = useState<Models | null>(null);
+  const [selected, setSelected] = useState<number | null>(null);
+
+  const load = useCallback(() => {
+    client['model.list']({ projectId: project.projectId }).then((m) => {
+      setModels(m);
+      setSelected((s) => (s !== null && m.versions.some((v) => v.id === s) ? s : (m.versions.at(-1)?.id ?? null)));
+    }, notifyError);
+  }, [client, project.projectId, notifyError]);
+  useEffect(load, [load, dataRevision]);
+
+  // The new version is selected once model.list is read again (dataRevision changes with the job).
+  const onTrained = useCallback(() => setSelected(null), []);
+
+  const version = models?.versions.find((v) => v.id === selected) ?? null;
+  return (
+    <Box sx={{ p: 2, height: '100%', overflow: 'auto', boxSizing: 'border-box' }} data-testid="model-screen">
+      <Stack spacing={2} sx={{ maxWidth: 1280, mx: 'auto' }}>
+        <TrainPanel onTrained={onTrained} />
+        <Paper variant="outlined">
+          <Typography variant="subtitle2" sx={{ px: 2, pt: 1.5 }}>
+            Model versions
+          </Typography>
+          <VersionsTable versions={models?.versions ?? []} selected={selected} onSelect={setSelected} />
+        </Paper>
+        <Stack direction={{ xs: 'column', md: 'row' }} spacing={2}>
+          <Paper variant="outlined" sx={{ p: 2, flex: 1, minWidth: 0 }}>
+            <LearningCurveChart points={models?.learningCurve ?? []} />
+          </Paper>
+          <Paper variant="outlined" sx={{ p: 2, flex: 1, minWidth: 0 }}>
+            <ReliabilityChart version={version} />
+          </Paper>
+        </Stack>
+      </Stack>
+    </Box>
+  );
+}
