@@ -119,15 +119,21 @@ export function registerDataCommands(program: Command): void {
     .description('export the labelled images: csv (labels.csv), folders (<out>/<class>/<file>) or json (labels.json)')
     .requiredOption('--format <format>', 'csv | folders | json')
     .option('--force', 'write into a non-empty folder')
+    .option('--deidentify', 'folders only: DICOM de-identified (PS3.15 basic profile), PNG/JPEG without metadata, files renamed')
     .option('--json', 'print JSON')
-    .action((dir: string, out: string, opts: { format: string; force?: boolean; json?: boolean }) => {
+    .action(async (dir: string, out: string, opts: { format: string; force?: boolean; deidentify?: boolean; json?: boolean }) => {
       if (!['csv', 'folders', 'json'].includes(opts.format)) throw new Error(`--format must be csv, folders or json (got ${opts.format})`);
       const project = openProject(dir);
       const bar = progressBar('export', !opts.json && process.stderr.isTTY === true);
       try {
-        const result = exportProject(project, out, { format: opts.format as ExportFormat, force: opts.force, onProgress: (d, t) => bar.update(d / t, `${d}/${t}`) });
+        const result = await exportProject(project, out, {
+          format: opts.format as ExportFormat,
+          force: opts.force,
+          deidentify: opts.deidentify,
+          onProgress: (d, t) => bar.update(d / t, `${d}/${t}`),
+        });
         bar.done();
-        printResult(!!opts.json, result, () => `exported ${result.rows} labelled images as ${opts.format} to ${result.out} (${result.files} files)`);
+        printResult(!!opts.json, result, () => `exported ${result.rows} labelled images as ${opts.format}${opts.deidentify ? ' (de-identified)' : ''} to ${result.out} (${result.files} files)`);
       } finally {
         project.close();
       }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { openProject } from '../db/project.ts';
+import { evaluateOnCsv } from '../jobs/evaluation.ts';
 import { trainAndScore } from '../jobs/training.ts';
 import { QUEUE_ACQUISITIONS, rankedQueue, type QueueAcquisition } from '../ranking/queue.ts';
 import { parseIntOption } from './main.ts';
@@ -76,6 +77,31 @@ export function registerModelCommands(program: Command): void {
               ['rank', 'image', 'score', 'predicted', 'p(predicted)', 'epistemic', 'aleatoric'],
               ...rows.map((r, i) => [i + 1, path.basename(r.path), fixed(r.score, 4), r.predicted ?? '-', r.predicted ? fixed(r.probabilities![r.predicted]) : '-', fixed(r.epistemic, 4), fixed(r.aleatoric, 4)]),
             ]),
+          ].join('\n'),
+        );
+      } finally {
+        project.close();
+      }
+    });
+
+  program
+    .command('evaluate <dir>')
+    .description('metrics of the latest model version on labelled images it was not trained on')
+    .requiredOption('--labels <csv>', 'CSV with header path,label (paths relative to the CSV)')
+    .option('--samples <n>', 'posterior samples', parseIntOption(1, 1000))
+    .option('--json', 'print JSON')
+    .action(async (dir: string, opts: { labels: string; samples?: number; json?: boolean }) => {
+      const project = openProject(dir);
+      const bar = progressBar('evaluate', !opts.json && process.stderr.isTTY === true);
+      try {
+        const report = await evaluateOnCsv(project, opts.labels, { samples: opts.samples, onProgress: (f) => bar.update(f) });
+        bar.done();
+        const m = report.metrics;
+        printResult(!!opts.json, report, () =>
+          [
+            `model version ${report.modelVersionId} (${report.method}) on ${report.evaluated} images (${report.excludedAsLabelled} skipped as labelled in the project, ${report.failed.length} failed)`,
+            `accuracy ${fixed(m.accuracy)}${m.top5 === undefined ? '' : `, top-5 ${fixed(m.top5)}`}, NLL ${fixed(m.nll)}, ECE ${fixed(m.ece)}, Brier ${fixed(m.brier)}`,
+            ...report.failed.map((f) => `  failed: ${f.path}: [${f.code}] ${f.message}`),
           ].join('\n'),
         );
       } finally {

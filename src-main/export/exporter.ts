@@ -1,10 +1,13 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { listImages } from '../db/images.ts';
 import { currentLabels, eventCounts } from '../db/labels.ts';
 import type { Project } from '../db/project.ts';
 import { writeFileAtomic } from '../import/cache.ts';
+import { DeidentifyError } from '../imaging/deidentify.ts';
 import { formatCsv } from '../util/csv.ts';
+import { deidentifiedFile } from './deidentifyFile.ts';
 import { safeName } from './safeName.ts';
 
 export type ExportFormat = 'csv' | 'folders' | 'json';
@@ -21,6 +24,12 @@ export interface ExportRow {
 export interface ExportOptions {
   format: ExportFormat;
   force?: boolean;
+  /**
+   * folders only: DICOM written de-identified (PS3.15 basic profile, UIDs consistent within the
+   * export), raster images re-encoded without metadata, files named by a keyed hash instead of their
+   * original names. Makes the export asynchronous.
+   */
+  deidentify?: boolean;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -84,7 +93,10 @@ function copyFileAtomic(source: string, target: string): void {
   }
 }
 
-export function exportProject(project: Project, out: string, options: ExportOptions): ExportResult {
+export function exportProject(project: Project, out: string, options: ExportOptions & { deidentify?: false }): ExportResult;
+export function exportProject(project: Project, out: string, options: ExportOptions): ExportResult | Promise<ExportResult>;
+export function exportProject(project: Project, out: string, options: ExportOptions): ExportResult | Promise<ExportResult> {
+  if (options.deidentify) return exportDeidentified(project, out, options);
   const rows = labelledRows(project);
   const outReal = prepareOutDir(out, options.force ?? false);
   const header = ['path', 'sha256', 'label', 'annotator', 'labelled_at', 'label_events'];
@@ -121,4 +133,32 @@ export function exportProject(project: Project, out: string, options: ExportOpti
     options.onProgress?.(i + 1, rows.length);
   }
   return { out: outReal, rows: rows.length, files };
+}
+
+async function exportDeidentified(project: Project, out: string, options: ExportOptions): Promise<ExportResult> {
+  if (options.format !== 'folders') throw new ExportError('de-identification applies to the folders export: csv and json list the source paths');
+  const rows = labelledRows(project);
+  const kinds = new Map(listImages(project.db).map((image) => [image.sha256, image.kind]));
+  const outReal = prepareOutDir(out, options.force ?? false);
+  // One key per export: the same UID maps to the same new UID in all its files, and to another in the next export.
+  const key = randomBytes(32);
+  for (const [i, row] of rows.entries()) {
+    if (options.signal?.aborted) throw new ExportError('export cancelled');
+    const bytes = await fs.promises.readFile(row.path);
+    if (createHash('sha256').update(bytes).digest('hex') !== row.sha256) throw new ExportError(`${row.path} changed since it was imported; import it again before exporting`);
+    let file: { bytes: Buffer; ext: string };
+    try {
+      file = await deidentifiedFile(bytes, kinds.get(row.sha256)!, key);
+    } catch (error) {
+      if (error instanceof DeidentifyError) throw new ExportError(`${row.path} cannot be de-identified: ${error.message}`);
+      throw error;
+    }
+    const folder = safeName(row.label);
+    fs.mkdirSync(insideOut(outReal, folder), { recursive: true });
+    // Original file names often carry patient names or record numbers.
+    const name = `${createHmac('sha256', key).update(row.sha256).digest('hex').slice(0, 20)}${file.ext}`;
+    writeFileAtomic(insideOut(outReal, folder, name), file.bytes);
+    options.onProgress?.(i + 1, rows.length);
+  }
+  return { out: outReal, rows: rows.length, files: rows.length };
 }

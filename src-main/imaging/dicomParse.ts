@@ -77,10 +77,26 @@ export function classifyParseError(message: string): 'truncated' | 'unreadable' 
     : 'unreadable';
 }
 
+const MAX_INFLATE_RATIO = 32;
+
+/** Program headers (PE, ELF, Mach-O, script) in the free-form preamble: a file that is also an executable. */
+export function executablePreamble(b: Uint8Array): string | undefined {
+  const head = Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, 4));
+  if (head.toString('latin1', 0, 2) === 'MZ') return 'a Windows executable (MZ)';
+  if (head.toString('latin1') === '\x7fELF') return 'a Linux executable (ELF)';
+  if (['feedface', 'feedfacf', 'cefaedfe', 'cffaedfe', 'cafebabe'].includes(head.toString('hex'))) return 'a macOS executable (Mach-O)';
+  if (head.toString('latin1', 0, 2) === '#!') return 'a script (#!)';
+  return undefined;
+}
+
 /** Parse with dicom-parser, turning every kind of throw into ImageDecodeError or a partial result. */
 export function parseDicomBytes(bytes: Buffer, maxPixels: number): ParsedDicom {
   let buf: Uint8Array = bytes;
   const options: ParseDicomOptions = {};
+  const program = hasDicmMagic(bytes) ? executablePreamble(bytes) : undefined;
+  if (program) {
+    throw new ImageDecodeError('unsupported-image', `the DICOM preamble holds the header of ${program}: the file is also a program, so it is refused; have it checked`);
+  }
   if (!hasDicmMagic(bytes)) {
     const kind = bareDicomKind(bytes);
     if (!kind) {
@@ -116,8 +132,11 @@ export function parseDicomBytes(bytes: Buffer, maxPixels: number): ParsedDicom {
 
   let inflateTooBig = false;
   let inflateFailed = false;
-  const maxInflated = Math.min(bufferConstants.MAX_LENGTH, maxPixels * 12 + 64 * 1024 * 1024);
+  let maxInflated = Math.min(bufferConstants.MAX_LENGTH, maxPixels * 12 + 64 * 1024 * 1024);
   (options as { inflater?: unknown }).inflater = (arr: Uint8Array, position: number): Uint8Array => {
+    // Deflate reaches ~1000:1 on zeros: without a ratio cap a 2 MB file makes us allocate over a gigabyte;
+    // real images deflate a few times over, so 32× plus 64 MiB refuses only bombs.
+    maxInflated = Math.min(maxInflated, 64 * 1024 * 1024 + MAX_INFLATE_RATIO * (arr.length - position));
     let inflated: Buffer;
     try {
       inflated = inflateRawSync(arr.subarray(position), { maxOutputLength: maxInflated });

@@ -18,6 +18,8 @@ export class ImageDecodeError extends Error {
 
 /** Text of anything thrown: dicom-parser throws strings and `{ exception, dataSet }` objects, WASM throws numbers. */
 export function describeThrown(e: unknown): string {
+  // dicom-parser recurses into sequences: thousands of nested ones exhaust the stack.
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return 'sequences nested too deeply to read';
   if (e instanceof Error) return e.message;
   if (typeof e === 'string') return e;
   if (e && typeof e === 'object' && 'exception' in e) return describeThrown((e as { exception: unknown }).exception);

@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 export class CancelledError extends Error {
@@ -10,6 +13,18 @@ export class CancelledError extends Error {
 export type WorkerMessage<P, R> = { type: 'progress'; progress: P } | { type: 'result'; result: R } | { type: 'error'; message: string; stack?: string };
 
 /**
+ * Worker threads do not inherit tsx's loader from the main thread, so a TypeScript entry (running
+ * from source) is started through a small bootstrap that registers tsx first. Bundled builds name
+ * compiled `.cjs` entries and start them directly.
+ */
+function startWorker(entry: URL, options: ConstructorParameters<typeof Worker>[1]): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
+  const tsxApi = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
+
+/**
  * Runs one request in a fresh worker thread. Cancelling terminates the thread at once: nothing the
  * worker computed is kept, and the caller writes results only after the promise resolves.
  */
@@ -20,7 +35,7 @@ export function runWorker<Req, P, R>(
 ): Promise<R> {
   return new Promise<R>((resolve, reject) => {
     if (options.signal?.aborted) return reject(new CancelledError());
-    const worker = new Worker(entry, { workerData: request, transferList: options.transfer, execArgv: process.execArgv });
+    const worker = startWorker(entry, { workerData: request, transferList: options.transfer });
     let settled = false;
     const finish = (action: () => void) => {
       if (settled) return;

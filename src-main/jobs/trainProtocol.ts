@@ -51,3 +51,18 @@ export interface TrainResult {
   scoreSeconds: number;
   scores: PoolScores;
 }
+
+export interface PredictRequest {
+  posteriorJson: string;
+  weights: ArrayBuffer;
+  /** [N, H, W, C] uint8 */
+  x: Uint8Array;
+  samples?: number;
+}
+
+export interface PredictResult {
+  backend: string;
+  /** [S, N, C] */
+  probs: Float32Array;
+  shape: [number, number, number];
+}

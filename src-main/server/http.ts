@@ -45,20 +45,33 @@ function sendEnvelope(res: http.ServerResponse, envelope: Envelope<unknown>): vo
   send(res, envelope.ok ? 200 : STATUS_OF[envelope.error.code], 'application/json', JSON.stringify(envelope));
 }
 
+class BodyTooLarge extends Error {}
+
+/**
+ * The body as text. One above MAX_BODY_BYTES is read on without being kept, so the client gets its 413
+ * instead of a reset connection; only a body far above that is cut off.
+ */
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`request body above ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      } else chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (size > 16 * MAX_BODY_BYTES) req.destroy();
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new BodyTooLarge(`request body above ${MAX_BODY_BYTES} bytes`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
+}
+
+/** decodeURIComponent without its URIError on a malformed escape such as "%E0%A4%A" (a 500 otherwise). */
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -86,17 +99,18 @@ export function startServer(app: EpistemeApp, options: { port?: number; renderer
       try {
         payload = JSON.parse(await readBody(req));
       } catch (error) {
+        if (error instanceof BodyTooLarge) return send(res, 413, 'application/json', JSON.stringify({ ok: false, error: { code: 'bad-request', message: error.message } }));
         return sendEnvelope(res, { ok: false, error: { code: 'bad-request', message: `body is not valid JSON: ${(error as Error).message}` } });
       }
-      return sendEnvelope(res, await dispatch(app.service, decodeURIComponent(url.pathname.slice('/api/'.length)), payload));
+      return sendEnvelope(res, await dispatch(app.service, safeDecode(url.pathname.slice('/api/'.length)), payload));
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
     if (url.pathname.startsWith('/asset/')) {
       const asset = await app.readAsset(url.pathname);
       return asset ? send(res, 200, asset.mime, asset.body) : send(res, 404, 'text/plain', 'no such asset');
     }
-    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).slice(1);
-    const file = path.resolve(rendererDir, relative);
+    const relative = url.pathname === '/' ? 'index.html' : safeDecode(url.pathname)?.slice(1);
+    const file = relative === undefined ? '' : path.resolve(rendererDir, relative);
     if (!file.startsWith(rendererDir + path.sep)) return send(res, 404, 'text/plain', 'not found');
     fs.readFile(file, (error, body) => {
       if (error) return send(res, 404, 'text/plain', 'not found');

@@ -249,6 +249,7 @@ export function createApp(options: AppOptions): EpistemeApp {
               exportProject(project, job.out, {
                 format: job.format,
                 force: job.force,
+                deidentify: job.deidentify,
                 signal,
                 onProgress: (done, total) => report({ fraction: done / Math.max(1, total), message: `exported ${done} of ${total}` }),
               }),
@@ -259,7 +260,7 @@ export function createApp(options: AppOptions): EpistemeApp {
     },
     'job.get': async ({ jobId }) => jobs.get(jobId) ?? notFoundJob(jobId),
     'job.cancel': async ({ jobId }) => jobs.cancel(jobId) ?? notFoundJob(jobId),
-    'job.list': async ({ projectId }) => jobs.list(projectId),
+    'job.list': async ({ projectId }) => jobs.list((projectOf(projectId), projectId)),
   };
 
   const lastBackedUpEvent = new Map<Project, number>();

@@ -8,6 +8,15 @@ import { z } from 'zod';
 
 const MAX_PATH = 4096;
 const text = (max: number) => z.string().min(1).max(max);
+/**
+ * A file-system path from a folder picker or a typed field: absolute (POSIX, drive letter or UNC),
+ * since a relative one would silently resolve against the service's working folder, and without ".."
+ * segments or control characters (NUL, newlines).
+ */
+const FsPath = text(MAX_PATH)
+  .refine((p) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(p), 'must be an absolute path')
+  .refine((p) => !/(^|[\\/])\.\.([\\/]|$)/.test(p), 'must not contain ".." segments')
+  .refine((p) => !/\p{Cc}/u.test(p), 'must not contain control characters');
 
 export const ProjectId = z.string().regex(/^p[0-9]{1,9}$/, 'a project id looks like "p1"');
 export const ImageId = z.number().int().positive().max(2 ** 31);
@@ -107,7 +116,7 @@ export const ImportSummary = z.object({
 });
 
 export const JobSpec = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('import'), paths: z.array(text(MAX_PATH)).min(1).max(1000) }).strict(),
+  z.object({ kind: z.literal('import'), paths: z.array(FsPath).min(1).max(1000) }).strict(),
   z
     .object({
       kind: z.literal('train'),
@@ -116,7 +125,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
       seed: z.number().int().min(0).max(2 ** 31).optional(),
     })
     .strict(),
-  z.object({ kind: z.literal('export'), out: text(MAX_PATH), format: ExportFormat, force: z.boolean().optional() }).strict(),
+  z.object({ kind: z.literal('export'), out: FsPath, format: ExportFormat, force: z.boolean().optional(), deidentify: z.boolean().optional() }).strict(),
 ]);
 
 export const JobState = z.object({
@@ -155,13 +164,13 @@ export const contract = {
   'settings.get': { request: Empty, response: Settings },
   'settings.setAnnotator': { request: z.object({ annotator: text(100) }).strict(), response: Settings },
   'fs.listDir': {
-    request: z.object({ dir: text(MAX_PATH).optional() }).strict(),
+    request: z.object({ dir: FsPath.optional() }).strict(),
     response: z.object({ dir: z.string(), parent: z.string().nullable(), dirs: z.array(z.string()), imageFiles: z.number() }),
   },
   'project.create': {
     request: z
       .object({
-        dir: text(MAX_PATH),
+        dir: FsPath,
         name: text(200).optional(),
         classes: z.array(text(100)).min(2).max(100),
         imageSize: ImageSize.optional(),
@@ -170,7 +179,7 @@ export const contract = {
       .strict(),
     response: ProjectInfo,
   },
-  'project.open': { request: z.object({ dir: text(MAX_PATH) }).strict(), response: ProjectInfo },
+  'project.open': { request: z.object({ dir: FsPath }).strict(), response: ProjectInfo },
   'project.openDemo': { request: Empty, response: ProjectInfo },
   'project.status': { request: ProjectRequest, response: ProjectStatus },
   'queue.list': {

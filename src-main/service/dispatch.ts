@@ -24,7 +24,8 @@ function describeZodError(error: ZodError): string {
  */
 export async function dispatch(service: Service, method: unknown, payload: unknown): Promise<Envelope<unknown>> {
   if (!isMethod(method)) return { ok: false, error: { code: 'bad-request', message: `unknown method ${JSON.stringify(String(method)).slice(0, 80)}` } };
-  const parsed = contract[method].request.safeParse(payload ?? {});
+  // Only a missing payload means "no fields"; null, arrays and scalars are refused by the schema.
+  const parsed = contract[method].request.safeParse(payload === undefined ? {} : payload);
   if (!parsed.success) return { ok: false, error: { code: 'bad-request', message: `${method}: ${describeZodError(parsed.error)}` } };
   try {
     const handler = service[method] as (request: unknown) => Promise<unknown>;

@@ -1,4 +1,4 @@
-import { Box, Button, Divider, Stack, Tooltip } from '@mui/material';
+import { Box, Button, Stack, Tooltip } from '@mui/material';
 
 function Key({ children }: { children: string }) {
   return (
@@ -19,40 +19,43 @@ export function ClassButtons({ classes, predicted, disabled, onClass, onSkip, on
   onUndo(): void;
 }) {
   return (
-    <Stack direction="row" sx={{ flexWrap: 'wrap', gap: 1, alignItems: 'center' }} data-testid="class-buttons">
-      {classes.map((name, i) => (
-        <Button
-          key={name}
-          variant={predicted === i ? 'contained' : 'outlined'}
-          disabled={disabled}
-          onClick={() => onClass(i)}
-          data-testid={`class-button-${i}`}
-          sx={{ textTransform: 'none', fontSize: 15, px: 2 }}
-        >
-          {i < 9 && <Key>{String(i + 1)}</Key>}
-          {name}
-        </Button>
-      ))}
-      <Divider orientation="vertical" flexItem sx={{ mx: 0.5 }} />
-      <Tooltip title="Skip: show it again later">
-        <span>
-          <Button color="inherit" variant="outlined" disabled={disabled} onClick={onSkip} data-testid="skip-button" sx={{ textTransform: 'none' }}>
-            <Key>S</Key>Skip
+    <Stack direction="row" sx={{ gap: 2, alignItems: 'flex-start' }}>
+      <Stack direction="row" sx={{ flexWrap: 'wrap', gap: 1, alignItems: 'center', flex: 1, minWidth: 0 }} data-testid="class-buttons">
+        {classes.map((name, i) => (
+          <Button
+            key={name}
+            variant={predicted === i ? 'contained' : 'outlined'}
+            disabled={disabled}
+            onClick={() => onClass(i)}
+            data-testid={`class-button-${i}`}
+            sx={{ textTransform: 'none', fontSize: 15, px: 2 }}
+          >
+            {i < 9 && <Key>{String(i + 1)}</Key>}
+            {name}
           </Button>
-        </span>
-      </Tooltip>
-      <Tooltip title="Flag as unsure: you cannot tell">
-        <span>
-          <Button color="warning" variant="outlined" disabled={disabled} onClick={onUnsure} data-testid="unsure-button" sx={{ textTransform: 'none' }}>
-            <Key>F</Key>Unsure
+        ))}
+      </Stack>
+      <Stack direction="row" sx={{ gap: 1, alignItems: 'center', flexShrink: 0 }}>
+        <Tooltip title="Skip: show it again later">
+          <span>
+            <Button color="inherit" variant="outlined" disabled={disabled} onClick={onSkip} data-testid="skip-button" sx={{ textTransform: 'none' }}>
+              <Key>S</Key>Skip
+            </Button>
+          </span>
+        </Tooltip>
+        <Tooltip title="Flag as unsure: you cannot tell">
+          <span>
+            <Button color="warning" variant="outlined" disabled={disabled} onClick={onUnsure} data-testid="unsure-button" sx={{ textTransform: 'none' }}>
+              <Key>F</Key>Unsure
+            </Button>
+          </span>
+        </Tooltip>
+        <Tooltip title="Undo your last label">
+          <Button color="inherit" onClick={onUndo} data-testid="undo-button" sx={{ textTransform: 'none' }}>
+            <Key>Ctrl+Z</Key>Undo
           </Button>
-        </span>
-      </Tooltip>
-      <Tooltip title="Undo your last label">
-        <Button color="inherit" onClick={onUndo} data-testid="undo-button" sx={{ textTransform: 'none' }}>
-          <Key>Ctrl+Z</Key>Undo
-        </Button>
-      </Tooltip>
+        </Tooltip>
+      </Stack>
     </Stack>
   );
 }

@@ -41,7 +41,7 @@ export function LearningCurveChart({ points }: { points: Point[] }) {
           grid={{ horizontal: true }}
           xAxis={[{ data: sorted.map((p) => p.nLabels), scaleType: 'linear', label: 'labelled images', valueFormatter: (v: number) => String(Math.round(v)) }]}
           yAxis={[{ label: `${info.label} (${info.better})`, ...(metric === 'accuracy' ? { min: 0, max: 1 } : { min: 0 }) }]}
-          series={[{ id: metric, data: sorted.map((p) => p[metric]), label: info.label, color: '#1565c0', showMark: true, valueFormatter: (v: number | null) => (v === null ? '' : v.toFixed(3)) }]}
+          series={[{ id: metric, data: sorted.map((p) => p[metric]), label: info.label, color: '#1565c0', showMark: true, curve: 'linear', valueFormatter: (v: number | null) => (v === null ? '' : v.toFixed(3)) }]}
           margin={{ left: 10, right: 20, top: 10, bottom: 10 }}
         />
       )}

@@ -32,13 +32,14 @@ export function ReliabilityChart({ version }: { version: ModelVersionInfoT | nul
           xAxis={[{ data: xs, scaleType: 'linear', min: 0, max: 1, label: 'confidence', valueFormatter: (v: number) => v.toFixed(2) }]}
           yAxis={[{ min: 0, max: 1, label: 'accuracy' }]}
           series={[
-            { id: 'ideal', data: xs, label: 'perfectly calibrated', color: '#9aa5b1', showMark: false, valueFormatter: () => '' },
+            { id: 'ideal', data: xs, label: 'perfectly calibrated', color: '#9aa5b1', showMark: false, curve: 'linear', valueFormatter: () => '' },
             {
               id: 'observed',
               data: observed,
               label: 'model',
               color: '#d9822b',
               showMark: true,
+              curve: 'linear',
               valueFormatter: (v: number | null, ctx) => {
                 const bin = bins[ctx.dataIndex - 1];
                 return v === null || !bin ? '' : `${v.toFixed(3)} (${bin.count} images, bin ${bin.binLower.toFixed(1)}–${bin.binUpper.toFixed(1)})`;

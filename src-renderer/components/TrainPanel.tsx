@@ -1,4 +1,4 @@
-import { Alert, Button, FormControl, InputLabel, MenuItem, Paper, Select, Stack, TextField, Typography } from '@mui/material';
+import { Button, FormControl, InputLabel, MenuItem, Paper, Select, Stack, TextField, Typography } from '@mui/material';
 import { useEffect, useRef, useState } from 'react';
 import type { JobStateT } from '../../src-main/service/contract.ts';
 import { useClient } from '../client/ClientContext.tsx';
@@ -94,11 +94,6 @@ export function TrainPanel({ onTrained }: { onTrained(): void }) {
         <Stack sx={{ mt: 2 }}>
           <JobProgress job={job} testId="train-progress" />
         </Stack>
-      )}
-      {job?.status === 'failed' && (
-        <Alert severity="error" sx={{ mt: 1.5 }}>
-          {job.error ?? job.message}
-        </Alert>
       )}
     </Paper>
   );

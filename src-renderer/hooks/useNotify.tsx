@@ -33,10 +33,10 @@ export function NotifyProvider({ children }: { children: ReactNode }) {
         open={Boolean(current)}
         autoHideDuration={current?.severity === 'error' ? 8000 : 3500}
         onClose={(_event, reason) => reason !== 'clickaway' && close()}
-        anchorOrigin={{ vertical: 'bottom', horizontal: 'center' }}
+        anchorOrigin={{ vertical: 'bottom', horizontal: 'right' }}
       >
         {current ? (
-          <Alert data-testid={`notice-${current.severity}`} severity={current.severity} variant="filled" onClose={close} sx={{ maxWidth: 640 }}>
+          <Alert data-testid={`notice-${current.severity}`} severity={current.severity} variant="filled" onClose={close} sx={{ maxWidth: 520 }}>
             {current.message}
           </Alert>
         ) : undefined}

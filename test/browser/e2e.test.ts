@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkipReason, ensureRenderer, guard, launchChromium, screenshot, serve, type Guards, type Served } from './harness.ts';
 import { writeShapes } from './images.ts';
-import { createProject, currentName, queueRows, setAnnotator, shownImageId, tid, waitForAdvance, waitForJob } from './pageActions.ts';
+import { createProject, currentName, jobMessage, queueRows, setAnnotator, shownImageId, tid, waitForAdvance, waitForJob } from './pageActions.ts';
 
 const skip = browserSkipReason();
 if (skip) console.log(`# skipping the browser end-to-end test: ${skip}`);
@@ -43,7 +43,11 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
     if (work && !process.env.KEEP_TEST_OUTPUT) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('creates, imports, labels, undoes, trains, reorders and exports', async () => {
+  const labelled: { imageId: number; classIdx: number }[] = [];
+  let orderBefore: number[] = [];
+  let undone: { imageId: number; classIdx: number };
+
+  it('creates a project and imports a folder, showing the file that failed', async () => {
     const projectDir = path.join(work, 'projects', 'shapes');
     const imagesDir = path.join(work, 'images');
 
@@ -75,7 +79,10 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
     assert.match(failure, /broken\.png/);
     await screenshot(page, 'e2e-04-import-done');
     await page.click(tid('import-close'));
+  });
 
+  it('asks the annotator once, labels 20 images with the keyboard and undoes one', async () => {
+    const projectDir = path.join(work, 'projects', 'shapes');
     // The annotator's name is asked once.
     await page.waitForSelector(tid('annotator-dialog'));
     await screenshot(page, 'e2e-05-annotator');
@@ -90,12 +97,11 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
     await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid="image-viewer"]')?.dataset.zoom) > 1);
     await page.keyboard.press('0');
     await screenshot(page, 'e2e-06-label-no-model');
-    const orderBefore = (await queueRows(page)).map((r) => r.imageId);
+    orderBefore = (await queueRows(page)).map((r) => r.imageId);
     assert.ok(orderBefore.length >= 10, `the queue shows rows (${orderBefore.length})`);
     assert.equal(orderBefore[0], imageId, 'the first queue row is the image shown');
 
     // Label 20 images with the keyboard, each by its true class.
-    const labelled: { imageId: number; classIdx: number }[] = [];
     for (let i = 0; i < 20; i++) {
       imageId = await shownImageId(page);
       const name = await currentName(page);
@@ -109,11 +115,46 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
 
     // Ctrl+Z undoes the last label and offers that image again.
     await page.keyboard.press('Control+z');
-    const undone = labelled[labelled.length - 1];
+    undone = labelled[labelled.length - 1];
     await page.waitForFunction((id) => document.querySelector<HTMLElement>('[data-testid="current-name"]')?.dataset.imageId === String(id), undone.imageId);
     await page.waitForFunction(() => document.querySelector('[data-testid="status-labelled"]')?.textContent === '19');
     assert.equal(await page.textContent(tid('status-unlabelled')), '41');
 
+    // The stored labels: 19 current class labels, 21 events (20 labels and the undo), all with context.
+    const db = new Database(path.join(projectDir, 'episteme.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      const current = db.prepare("SELECT image_id AS imageId, class_idx AS classIdx FROM current_labels WHERE kind = 'class' ORDER BY image_id").all() as { imageId: number; classIdx: number }[];
+      assert.equal(current.length, 19);
+      const expected = labelled.slice(0, 19).sort((a, b) => a.imageId - b.imageId);
+      assert.deepEqual(current, expected, 'each stored label is the class pressed for that image');
+      const events = db.prepare('SELECT kind, image_id AS imageId, annotator, ms_spent AS msSpent, model_version_id AS modelVersionId, acquisition, acquisition_score AS score, undoes_event_id AS undoes FROM label_events ORDER BY id').all() as {
+        kind: string;
+        imageId: number;
+        annotator: string;
+        msSpent: number | null;
+        modelVersionId: number | null;
+        acquisition: string | null;
+        score: number | null;
+        undoes: number | null;
+      }[];
+      assert.equal(events.length, 21);
+      assert.deepEqual(events.map((e) => e.kind), [...Array(20).fill('class'), 'undo']);
+      assert.equal(events[20].imageId, undone.imageId);
+      assert.equal(events[20].undoes, 20, 'the undo points at the 20th label event');
+      for (const e of events) assert.equal(e.annotator, ANNOTATOR);
+      for (const e of events.slice(0, 20)) {
+        assert.ok(e.msSpent !== null && Number.isInteger(e.msSpent) && e.msSpent >= 0, `ms spent recorded (${e.msSpent})`);
+        assert.equal(e.acquisition, 'random', 'without a model the queue is in random order, and so recorded');
+        assert.equal(e.modelVersionId, null, 'no model existed while labelling');
+        assert.ok(e.score !== null && Number.isFinite(e.score), 'the queue score is recorded');
+      }
+    } finally {
+      db.close();
+    }
+
+  });
+
+  it('trains a model (3 epochs) and the queue is reordered by it, with scores', async () => {
     // Train a model (3 epochs) from the Model tab.
     await page.click(tid('tab-model'));
     await page.waitForSelector(tid('train-panel'));
@@ -122,7 +163,9 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
     await page.waitForSelector(tid('train-progress'));
     await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid="train-progress"]')?.dataset.status !== 'starting');
     await screenshot(page, 'e2e-07-training');
-    assert.equal(await waitForJob(page, 'train-progress', 300_000), 'succeeded');
+    const trained = await waitForJob(page, 'train-progress', 300_000);
+    if (trained !== 'succeeded') await screenshot(page, 'e2e-07b-training-failed');
+    assert.equal(trained, 'succeeded', `training ended "${trained}": ${await jobMessage(page, 'train-progress')}`);
     await page.waitForSelector(`${tid('version-row')}[data-version-id="1"]`);
     await page.waitForSelector(`${tid('reliability-diagram')} svg`);
     await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid="learning-curve"]')?.dataset.points) >= 1);
@@ -161,7 +204,11 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
     for (let i = 1; i < byMargin.length; i++) assert.ok(byMargin[i - 1].score! <= byMargin[i].score!, 'margin order is by ascending score');
     await page.click(`${tid('acquisition-select')} [role="combobox"]`);
     await page.click(tid('acquisition-bald'));
+  });
 
+  it('exports CSV and class folders (refused into a non-empty folder without force)', async () => {
+    const imagesDir = path.join(work, 'images');
+    await page.click(tid('tab-label'));
     // Export as CSV, then as class folders into the same (now non-empty) folder: refused without force.
     const exportDir = path.join(work, 'export');
     await page.click(tid('export-button'));
@@ -183,38 +230,6 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
     await screenshot(page, 'e2e-11-export-folders');
     await page.click(tid('export-close'));
 
-    // The stored labels: 19 current class labels, 21 events (20 labels and the undo), all with context.
-    const db = new Database(path.join(projectDir, 'episteme.sqlite'), { readonly: true, fileMustExist: true });
-    try {
-      const current = db.prepare("SELECT image_id AS imageId, class_idx AS classIdx FROM current_labels WHERE kind = 'class' ORDER BY image_id").all() as { imageId: number; classIdx: number }[];
-      assert.equal(current.length, 19);
-      const expected = labelled.slice(0, 19).sort((a, b) => a.imageId - b.imageId);
-      assert.deepEqual(current, expected, 'each stored label is the class pressed for that image');
-      const events = db.prepare('SELECT kind, image_id AS imageId, annotator, ms_spent AS msSpent, model_version_id AS modelVersionId, acquisition, acquisition_score AS score, undoes_event_id AS undoes FROM label_events ORDER BY id').all() as {
-        kind: string;
-        imageId: number;
-        annotator: string;
-        msSpent: number | null;
-        modelVersionId: number | null;
-        acquisition: string | null;
-        score: number | null;
-        undoes: number | null;
-      }[];
-      assert.equal(events.length, 21);
-      assert.deepEqual(events.map((e) => e.kind), [...Array(20).fill('class'), 'undo']);
-      assert.equal(events[20].imageId, undone.imageId);
-      assert.equal(events[20].undoes, 20, 'the undo points at the 20th label event');
-      for (const e of events) assert.equal(e.annotator, ANNOTATOR);
-      for (const e of events.slice(0, 20)) {
-        assert.ok(e.msSpent !== null && Number.isInteger(e.msSpent) && e.msSpent >= 0, `ms spent recorded (${e.msSpent})`);
-        assert.equal(e.acquisition, 'random', 'without a model the queue is in random order, and so recorded');
-        assert.equal(e.modelVersionId, null, 'no model existed while labelling');
-        assert.ok(e.score !== null && Number.isFinite(e.score), 'the queue score is recorded');
-      }
-    } finally {
-      db.close();
-    }
-
     // The exported files.
     const csv = fs.readFileSync(path.join(exportDir, 'labels.csv'), 'utf8').trim().split(/\r?\n/);
     assert.equal(csv[0], 'path,sha256,label,annotator,labelled_at,label_events');
@@ -230,7 +245,9 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
     assert.ok(discs.every((f) => f.startsWith('disc_')) && stripes.every((f) => f.startsWith('stripes_')), 'every file is in its class folder');
     assert.deepEqual(fs.readFileSync(path.join(exportDir, 'disc', discs[0])), fs.readFileSync(path.join(imagesDir, discs[0])), 'exported files are copies');
 
-    // The page stayed inside its origin, with no Node and no console errors.
+  });
+
+  it('made no request outside its origin, exposed no Node and logged no console error', async () => {
     await guards.check(page);
   });
 

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkipReason, ensureRenderer, guard, launchChromium, screenshot, serve, sharedDir, type Guards, type Served } from './harness.ts';
 import { writeMnist } from './images.ts';
-import { createProject, currentName, queueRows, setAnnotator, shownImageId, tid, waitForAdvance, waitForJob } from './pageActions.ts';
+import { createProject, currentName, jobMessage, queueRows, setAnnotator, shownImageId, tid, waitForAdvance, waitForJob } from './pageActions.ts';
 
 const shared = sharedDir();
 const mnistDir = shared && path.join(shared, 'data', 'mnist-t10k');
@@ -80,7 +80,8 @@ describe('browser mode on 200 MNIST digits', { skip: skip ?? false, timeout: 900
     await page.click(tid('tab-model'));
     await page.fill(tid('train-epochs'), '5');
     await page.click(tid('train-button'));
-    assert.equal(await waitForJob(page, 'train-progress', 600_000), 'succeeded');
+    const trained = await waitForJob(page, 'train-progress', 600_000);
+    assert.equal(trained, 'succeeded', `training ended "${trained}": ${await jobMessage(page, 'train-progress')}`);
     await page.waitForSelector(`${tid('reliability-diagram')} svg`);
     await screenshot(page, 'mnist-02-model');
 

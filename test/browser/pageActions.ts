@@ -52,6 +52,11 @@ export async function createProject(page: Page, p: { name: string; dir: string; 
   if (p.importDir) await page.fill(tid('np-import'), p.importDir);
 }
 
+/** The status line under a job progress bar (e.g. the error of a failed job). */
+export async function jobMessage(page: Page, testId: string): Promise<string> {
+  return (await page.textContent(`[data-testid="${testId}-message"]`))?.trim() ?? '';
+}
+
 /** Waits for a job progress block to finish and returns its final status. */
 export async function waitForJob(page: Page, testId: string, timeout: number): Promise<string> {
   const handle = await page.waitForFunction(

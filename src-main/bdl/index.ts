@@ -1,0 +1,27 @@
+/**
+ * Episteme BDL library — public surface.
+ *
+ *   await initBackend();                              // tensorflow > wasm > cpu
+ *   const post = createPosterior({ method: 'mc-dropout', imageSize: 28, channels: 1, numClasses: 10 });
+ *   await post.fit(x, y, { epochs: 20 });             // x: Uint8Array [N,H,W,C], y: Int32Array [N]
+ *   const p = await post.predictiveSamples(pool);     // probs [S,N,C]
+ *   const order = rank(bald.score(p), bald.direction);
+ */
+export { BACKEND_NAMES, backendInfo, initBackend, type BackendInfo, type BackendName } from './backend.ts';
+export * from './posterior/index.ts';
+export * from './acquisition/index.ts';
+export { ECE_BINS, evaluate, type Evaluation, type ReliabilityBin } from './metrics.ts';
+export {
+  buildGalCnn,
+  GAL_CNN_CHANNELS,
+  GAL_CNN_IMAGE_SIZES,
+  GAL_CNN_LAYERS,
+  GalCnn,
+  type DropoutMode,
+  type GalCnnConfig,
+  type HeadOptions,
+} from './models/galCnn.ts';
+export { MCDropout, dropoutMask, type MCDropoutKwargs } from './models/mcDropout.ts';
+export { registerWasmTrainingKernels, WASM_EXTRA_KERNELS } from './kernels/index.ts';
+export { parseIdxImages, parseIdxLabels, readMnist, sliceMnist, type MnistSet } from './data/mnist.ts';
+export { DEFAULT_SEED, deriveSeed, mulberry32, permutation } from './util/random.ts';

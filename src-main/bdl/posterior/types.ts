@@ -1,0 +1,144 @@
+/**
+ * Option and result types shared by every posterior (laplace-torch naming: priorPrecision,
+ * subsetOfWeights, hessianStructure…). Methods are a string union + a registry
+ * (`posterior/registry.ts`): adding a method = one union member + one registry entry.
+ */
+
+/**
+ * Approximate-inference method.
+ * - 'map': the point estimate (weight decay = Gaussian prior); predictive is one softmax, S = 1.
+ * - 'mc-dropout': Gal & Ghahramani 2016, dropout as variational inference; S = mcSamples passes.
+ * Planned: 'ensemble' | 'vi' | 'ivon' | 'sgld' | 'laplace' | 'last-layer' | 'gp' | 'dkl' | 'lora-*'.
+ */
+export type Method = 'map' | 'mc-dropout';
+
+/** Which weights are treated as random (the rest are MAP). */
+export type SubsetOfWeights = 'all' | 'last-layer';
+/** Structure of the (generalised Gauss-Newton) Hessian approximation, for Laplace-type methods. */
+export type HessianStructure = 'full' | 'diag' | 'kron';
+/** Prior over the weights. 'gaussian' ↔ L2 weight decay, 'laplace' ↔ L1. */
+export type Prior = 'gaussian' | 'laplace' | 'spike-slab';
+
+export interface PosteriorOptions {
+  method: Method;
+  /** Default 'all' where supported. mc-dropout: 'last-layer' samples only the last dropout. */
+  subsetOfWeights?: SubsetOfWeights;
+  hessianStructure?: HessianStructure;
+  /** Default 'gaussian'. */
+  prior?: Prior;
+  /**
+   * Prior precision τ (inverse variance). When given it sets the penalty of `fit` instead of
+   * `FitOptions.weightDecay`: weightDecay = τ / N (gaussian), √(2τ) / N (laplace).
+   */
+  priorPrecision?: number;
+  /** T, the number of predictive samples (default 20). Ignored by 'map' (S = 1). */
+  mcSamples?: number;
+  /** Seeds weight initialisation, shuffling and dropout masks (default 42). */
+  seed?: number;
+  /** H = W of the input images: 28, 64, 128 or 224. */
+  imageSize: number;
+  /** 1 (grey) or 3 (RGB). */
+  channels: number;
+  numClasses: number;
+}
+
+export interface FitProgress {
+  /** 1-based epoch and batch of the step just taken. */
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** Training loss of that batch (mean NLL + penalty). */
+  loss: number;
+  /** Fraction of all steps done, in (0, 1]. */
+  fraction: number;
+}
+
+export interface FitOptions {
+  /** Default 20. */
+  epochs?: number;
+  /** Default 64. */
+  batchSize?: number;
+  /** Adam learning rate, default 1e-3. */
+  learningRate?: number;
+  /**
+   * Default 1e-4. L2 as in torch.optim.Adam(weight_decay): adds weightDecay·w to every gradient,
+   * i.e. loss += weightDecay/2 · Σ w² over all weights and biases. With prior 'laplace' the
+   * penalty is weightDecay · Σ |w| instead. Overridden by PosteriorOptions.priorPrecision.
+   */
+  weightDecay?: number;
+  /** Shuffling / dropout seed for this fit (default: the posterior's seed). */
+  seed?: number;
+  onProgress?(p: FitProgress): void;
+  /** Checked before every batch; when it returns true, fit throws a {@link CancelledError}. */
+  shouldStop?(): boolean;
+}
+
+export interface FitReport {
+  method: Method;
+  backend: string;
+  examples: number;
+  epochs: number;
+  batchSize: number;
+  /** Batches per epoch. */
+  batches: number;
+  learningRate: number;
+  /** Effective penalty coefficient and kind. */
+  weightDecay: number;
+  penalty: 'l2' | 'l1';
+  /** Mean training loss of each epoch. */
+  lossHistory: number[];
+  finalLoss: number;
+  seconds: number;
+}
+
+export interface PredictProgress {
+  done: number;
+  total: number;
+  fraction: number;
+}
+
+export interface PredictOptions {
+  /** S; default PosteriorOptions.mcSamples (20) for stochastic methods, 1 for 'map'. */
+  samples?: number;
+  /** Images per batch through the trunk, default 64. */
+  batchSize?: number;
+  /** Seed of the predictive's randomness (default: the posterior's seed). */
+  seed?: number;
+  onProgress?(p: PredictProgress): void;
+  shouldStop?(): boolean;
+}
+
+/** Samples from the predictive: probabilities [S, N, C] (row-major) — p_s(y = c | x_n). */
+export interface PredictiveSamples {
+  probs: Float32Array;
+  shape: [samples: number, n: number, classes: number];
+}
+
+/** Plain-JSON part of a serialised posterior (everything but the weight bytes). */
+export interface SerializedPosteriorJson {
+  format: 'episteme-bdl-posterior';
+  version: 1;
+  method: Method;
+  options: PosteriorOptions;
+  /** tf.LayersModel topology (Keras JSON). */
+  modelTopology: object;
+  weightSpecs: { name: string; shape: number[]; dtype: string }[];
+  fitReport: FitReport | null;
+  /** Method-specific state (e.g. a Laplace posterior precision), JSON-able. */
+  state?: Record<string, unknown>;
+}
+
+/** A posterior as plain JSON + one ArrayBuffer of weights (transferable between threads). */
+export interface SerializedPosterior {
+  json: SerializedPosteriorJson;
+  weights: ArrayBuffer;
+}
+
+/** Thrown by fit / predictiveSamples when `shouldStop()` returned true. */
+export class CancelledError extends Error {
+  constructor(message = 'Cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The kernels registered for wasm (src-main/bdl/kernels) against the cpu backend's reference
+ * kernels, on random inputs, for the strides/paddings the Gal CNN uses and a few more.
+ * Tolerance: normwise relative error ‖wasm − cpu‖∞ / ‖cpu‖∞ ≤ 1e-4.
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src-main/bdl/backend.ts';
+import { GalCnn } from '../../src-main/bdl/models/galCnn.ts';
+import { isOverridden, originalKernel } from '../../src-main/bdl/kernels/index.ts';
+import { randomArray, relErr } from './helpers.ts';
+
+const TOL = 1e-4;
+let wasmOk = false;
+
+type Spec = { name: string; shape: number[]; dtype?: 'float32' | 'int32' };
+
+/** Runs kernel `name` on `backend` with inputs made from the same random arrays. */
+async function runOn(backend: 'wasm' | 'cpu', name: string, inputs: Spec[], attrs: Record<string, unknown>, seed: number) {
+  await initBackend(backend);
+  assert.equal(tf.getBackend(), backend);
+  const before = tf.memory().numTensors;
+  const ts: Record<string, tf.Tensor> = {};
+  inputs.forEach((s, i) => {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    ts[s.name] = tf.tensor(randomArray(n, seed + 17 * i), s.shape, s.dtype ?? 'float32');
+  });
+  try {
+    const out = tf.engine().runKernel(name, ts, attrs as tf.NamedAttrMap) as tf.Tensor;
+    const shape = out.shape;
+    const data = await out.data();
+    out.dispose();
+    return { data, shape };
+  } finally {
+    Object.values(ts).forEach((t) => t.dispose());
+    assert.equal(tf.memory().numTensors, before, `${name} on ${backend} leaked tensors`);
+  }
+}
+
+async function compare(name: string, inputs: Spec[], attrs: Record<string, unknown>, seed = 1) {
+  const ref = await runOn('cpu', name, inputs, attrs, seed);
+  const got = await runOn('wasm', name, inputs, attrs, seed);
+  assert.deepEqual(got.shape, ref.shape, `${name}: shape`);
+  const e = relErr(got.data as Float32Array, ref.data as Float32Array);
+  assert.ok(e <= TOL, `${name} ${JSON.stringify(attrs)}: relative error ${e.toExponential(2)} > ${TOL}`);
+  return e;
+}
+
+before(async () => {
+  wasmOk = (await initBackend('wasm')) === 'wasm';
+});
+
+describe('wasm training kernels vs cpu', () => {
+  test('the wasm backend started', (t) => {
+    if (!wasmOk) t.skip('wasm backend unavailable');
+    assert.ok(wasmOk);
+  });
+
+  const convCases: { label: string; x: number[]; f: number[]; strides: number | [number, number]; pad: unknown; dy: number[] }[] = [
+    { label: 'Gal conv1 28→25 valid', x: [3, 28, 28, 1], f: [4, 4, 1, 32], strides: 1, pad: 'valid', dy: [3, 25, 25, 32] },
+    { label: 'Gal conv2 25→22 valid', x: [2, 25, 25, 32], f: [4, 4, 32, 32], strides: 1, pad: 'valid', dy: [2, 22, 22, 32] },
+    { label: 'stride 2 same', x: [2, 9, 11, 3], f: [3, 3, 3, 5], strides: 2, pad: 'same', dy: [2, 5, 6, 5] },
+    { label: 'stride 2 valid, even filter', x: [2, 10, 9, 2], f: [4, 4, 2, 3], strides: 2, pad: 'valid', dy: [2, 4, 3, 3] },
+    { label: 'strides [1,2] same', x: [1, 7, 8, 2], f: [4, 3, 2, 4], strides: [1, 2], pad: 'same', dy: [1, 7, 4, 4] },
+    {
+      label: 'explicit padding',
+      x: [2, 6, 6, 2],
+      f: [3, 3, 2, 2],
+      strides: 1,
+      pad: [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 0],
+      ],
+      dy: [2, 7, 6, 2],
+    },
+  ];
+
+  for (const c of convCases) {
+    test(`Conv2DBackpropFilter: ${c.label}`, async (t) => {
+      if (!wasmOk) return t.skip('wasm backend unavailable');
+      const e = await compare(
+        'Conv2DBackpropFilter',
+        [
+          { name: 'x', shape: c.x },
+          { name: 'dy', shape: c.dy },
+        ],
+        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: c.f },
+      );
+      t.diagnostic(`relative error ${e.toExponential(2)}`);
+    });
+    test(`Conv2DBackpropInput: ${c.label}`, async (t) => {
+      if (!wasmOk) return t.skip('wasm backend unavailable');
+      const e = await compare(
+        'Conv2DBackpropInput',
+        [
+          { name: 'dy', shape: c.dy },
+          { name: 'filter', shape: c.f },
+        ],
+        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x },
+      );
+      t.diagnostic(`relative error ${e.toExponential(2)}`);
+    });
+  }
+
+  const poolCases = [
+    { label: 'Gal pool 2×2/2 on 22×22', x: [3, 22, 22, 32], size: 2, strides: 2, pad: 'valid' },
+    { label: '2×2/2 on odd 25×25 (remainder row/col)', x: [2, 25, 25, 4], size: 2, strides: 2, pad: 'valid' },
+    { label: '3×3/3 on 9×10', x: [1, 9, 10, 3], size: 3, strides: 3, pad: 'valid' },
+    { label: 'overlapping 3×3/2 same', x: [2, 9, 9, 3], size: 3, strides: 2, pad: 'same' },
+    { label: 'overlapping 3×3/1 valid', x: [1, 7, 6, 2], size: 3, strides: 1, pad: 'valid' },
+    { label: '2×2/2 same on odd 7×7 (padding)', x: [2, 7, 7, 3], size: 2, strides: 2, pad: 'same' },
+  ];
+  for (const c of poolCases) {
+    test(`MaxPoolGrad: ${c.label}`, async (t) => {
+      if (!wasmOk) return t.skip('wasm backend unavailable');
+      // MaxPoolGrad needs output = maxPool(input): compute it on each backend from the same input.
+      const results: Float32Array[] = [];
+      for (const backend of ['cpu', 'wasm'] as const) {
+        await initBackend(backend);
+        const before = tf.memory().numTensors;
+        const x = tf.tensor4d(randomArray(c.x.reduce((a, b) => a * b, 1), 5), c.x as [number, number, number, number]);
+        const y = tf.maxPool(x, c.size, c.strides, c.pad as 'valid');
+        const dy = tf.tensor(randomArray(y.size, 9), y.shape);
+        const dx = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
+          filterSize: c.size,
+          strides: c.strides,
+          pad: c.pad,
+          dimRoundingMode: undefined,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        assert.deepEqual(dx.shape, c.x);
+        results.push((await dx.data()) as Float32Array);
+        tf.dispose([x, y, dy, dx]);
+        assert.equal(tf.memory().numTensors, before, 'leak');
+      }
+      const e = relErr(results[1], results[0]);
+      assert.ok(e <= TOL, `relative error ${e}`);
+    });
+  }
+
+  test('MaxPoolGrad routes ties to the first maximum, like cpu', async (t) => {
+    if (!wasmOk) return t.skip('wasm backend unavailable');
+    // every window has a tie for its maximum (and one has all four equal)
+    const xs = [2, 2, 1, 4, 2, 2, 4, 4, 0, 1, 9, 1, 1, 0, 1, 9];
+    const out: Float32Array[] = [];
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initBackend(backend);
+      const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')))(tf.tensor4d(xs, [1, 4, 4, 1])));
+      out.push((await g.data()) as Float32Array);
+      g.dispose();
+    }
+    assert.deepEqual(Array.from(out[1]), Array.from(out[0]));
+  });
+
+  const mmCases = [
+    { label: 'dense dW = xᵀ·dy', a: [64, 300], b: [64, 20], transposeA: true, transposeB: false },
+    { label: 'dense dx = dy·Wᵀ', a: [64, 20], b: [300, 20], transposeA: false, transposeB: true },
+    { label: 'both, batched', a: [3, 7, 5], b: [3, 6, 7], transposeA: true, transposeB: true },
+    { label: 'plain (delegates)', a: [2, 5, 7], b: [2, 7, 3], transposeA: false, transposeB: false },
+  ];
+  for (const c of mmCases) {
+    test(`BatchMatMul: ${c.label}`, async (t) => {
+      if (!wasmOk) return t.skip('wasm backend unavailable');
+      await compare(
+        'BatchMatMul',
+        [
+          { name: 'a', shape: c.a },
+          { name: 'b', shape: c.b },
+        ],
+        { transposeA: c.transposeA, transposeB: c.transposeB },
+      );
+    });
+  }
+
+  test('_FusedMatMul with transposeB, bias and relu', async (t) => {
+    if (!wasmOk) return t.skip('wasm backend unavailable');
+    await compare(
+      '_FusedMatMul',
+      [
+        { name: 'a', shape: [1, 8, 12] },
+        { name: 'b', shape: [1, 5, 12] },
+        { name: 'bias', shape: [5] },
+      ],
+      { transposeA: false, transposeB: true, activation: 'relu', leakyreluAlpha: 0.2 },
+    );
+  });
+
+  test('which kernels are ours: Conv2DBackpropFilter is new, the others replace wasm originals', (t) => {
+    if (!wasmOk) return t.skip('wasm backend unavailable');
+    assert.equal(isOverridden('Conv2DBackpropFilter', 'wasm'), false, 'wasm 4.22 has no Conv2DBackpropFilter of its own');
+    assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'registered');
+    for (const k of ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul']) {
+      assert.ok(isOverridden(k, 'wasm'), `${k} replaced`);
+      assert.notEqual(originalKernel(k, 'wasm')?.kernelFunc, tf.getKernel(k, 'wasm')?.kernelFunc);
+    }
+  });
+
+  test('Gal CNN: every weight gradient of a training loss matches cpu (end to end)', async (t) => {
+    if (!wasmOk) return t.skip('wasm backend unavailable');
+    const grads: Float32Array[][] = [];
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initBackend(backend);
+      const before = tf.memory().numTensors;
+      const net = GalCnn.create({ imageSize: 28, channels: 1, numClasses: 10, seed: 3 });
+      const x = tf.tensor4d(randomArray(2 * 28 * 28, 11, 0, 1), [2, 28, 28, 1]);
+      const y = tf.tidy(() => tf.oneHot(tf.tensor1d([1, 7], 'int32'), 10));
+      const { grads: g, value } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, net.logits(x, { dropout: 'all', seed: 5 })) as tf.Scalar,
+        net.trainableVariables,
+      );
+      const names = Object.keys(g).sort();
+      grads.push(await Promise.all(names.map(async (k) => (await g[k].data()) as Float32Array)));
+      tf.dispose([x, y, value, ...Object.values(g)]);
+      net.dispose();
+      assert.equal(tf.memory().numTensors, before, `leak on ${backend}`);
+    }
+    grads[0].forEach((ref, i) => {
+      const e = relErr(grads[1][i], ref);
+      assert.ok(e <= TOL, `gradient ${i}: relative error ${e.toExponential(2)}`);
+    });
+  });
+});
