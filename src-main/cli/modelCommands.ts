@@ -15,11 +15,11 @@ export function registerModelCommands(program: Command): void {
     .command('train <dir>')
     .description('train a model version on the labelled images (in a worker thread), then score the unlabelled pool')
     .option('--method <method>', METHODS.join(' | '), 'mc-dropout')
-    .option('--epochs <n>', 'training epochs', parseIntOption(1, 500), 20)
+    .option('--epochs <n>', 'training epochs (default: 20, more for small label sets so that there are at least ~250 gradient steps)', parseIntOption(1, 500))
     .option('--seed <n>', 'random seed', parseIntOption(0, 2 ** 31), 0)
     .option('--samples <n>', 'posterior samples T for scoring', parseIntOption(1, 1000), 20)
     .option('--json', 'print JSON')
-    .action(async (dir: string, opts: { method: string; epochs: number; seed: number; samples: number; json?: boolean }) => {
+    .action(async (dir: string, opts: { method: string; epochs?: number; seed: number; samples: number; json?: boolean }) => {
       if (!(METHODS as readonly string[]).includes(opts.method)) throw new Error(`--method must be one of ${METHODS.join(', ')}`);
       const project = openProject(dir);
       const bar = progressBar('train', !opts.json && process.stderr.isTTY === true);

@@ -74,7 +74,7 @@ export function initProject(dir: string, options: InitOptions): Project {
 
 export function openProject(dir: string, { create = false } = {}): Project {
   const dbPath = path.join(dir, DB_FILE);
-  if (!create && !fs.existsSync(dbPath)) throw new ProjectError(`${dir} is not an Episteme project (no ${DB_FILE}); run "episteme init" first`);
+  if (!create && !fs.existsSync(dbPath)) throw new ProjectError(`${dir} is not an Episteme project (there is no ${DB_FILE} in it)`);
   const cacheDir = path.join(dir, 'cache');
   const backupsDir = path.join(dir, 'backups');
   fs.mkdirSync(cacheDir, { recursive: true });

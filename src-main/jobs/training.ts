@@ -22,6 +22,15 @@ export interface TrainOptions {
 
 export class TrainingError extends Error {}
 
+/**
+ * 20 epochs (Gal et al.'s schedule) but at least about 250 gradient steps: with a few dozen labels an
+ * epoch is a single batch, and 20 steps leave the network barely trained.
+ */
+export function defaultEpochs(trainImages: number, batchSize: number): number {
+  const batchesPerEpoch = Math.max(1, Math.ceil(trainImages / batchSize));
+  return Math.min(200, Math.max(20, Math.ceil(250 / batchesPerEpoch)));
+}
+
 /** Seeded Fisher–Yates (mulberry32), so the held-out split is reproducible for a seed. */
 export function seededShuffle<T>(items: T[], seed: number): T[] {
   let state = seed >>> 0;
@@ -91,7 +100,7 @@ export async function trainAndScore(project: Project, options: TrainOptions = {}
     imageSize: project.meta.imageSize,
     channels: project.meta.channels,
     numClasses: project.classes.length,
-    epochs: options.epochs ?? 20,
+    epochs: options.epochs ?? defaultEpochs(train.length, options.batchSize ?? 64),
     batchSize: options.batchSize ?? 64,
     learningRate: 1e-3,
     weightDecay: 1e-4,

@@ -34,34 +34,38 @@ export interface QueueEntry {
 
 export interface Queue {
   modelVersionId: number | null;
+  /** The order used: null before any model, when the queue is a stable shuffle without scores. */
+  acquisition: QueueAcquisition | null;
   entries: QueueEntry[];
 }
 
 /**
  * The unlabelled images, most informative first under the chosen acquisition function, read from the
  * latest model version's stored scores. Skipped images go last; images imported after that model
- * scored the pool come after the scored ones. Without any model the order is a stable shuffle.
+ * scored the pool come after the scored ones. Without any model the order is a stable shuffle and
+ * no image has a score.
  */
 export function rankedQueue(project: Project, acquisition: QueueAcquisition): Queue {
   const labels = new Map(currentLabels(project.db).map((l) => [l.imageId, l.kind]));
   const model = latestModelVersion(project.db);
   const scores = new Map(model ? scoresOf(project.db, model.id).map((s) => [s.imageId, s]) : []);
-  const { read, direction } = SCORE_OF[model ? acquisition : 'random'];
+  const { read, direction } = SCORE_OF[acquisition];
   const salt = model?.id ?? 0;
   const entries = listImages(project.db)
     .filter((image) => labels.get(image.id) !== 'class' && labels.get(image.id) !== 'unsure')
     .map((image) => {
       const stored = scores.get(image.id) ?? null;
-      const score = stored || !model ? read(stored!, image.id, salt) : null;
-      return { image, score, scores: stored, skipped: labels.get(image.id) === 'skip' };
+      const score = stored ? read(stored, image.id, salt) : null;
+      const sortKey = model ? score : hashUnit(image.id, salt);
+      return { image, score, sortKey, scores: stored, skipped: labels.get(image.id) === 'skip' };
     });
   const sign = direction === 'max' ? -1 : 1;
   entries.sort(
     (a, b) =>
       Number(a.skipped) - Number(b.skipped) ||
-      Number(a.score === null) - Number(b.score === null) ||
-      sign * ((a.score ?? 0) - (b.score ?? 0)) ||
+      Number(a.sortKey === null) - Number(b.sortKey === null) ||
+      (model ? sign : -1) * ((a.sortKey ?? 0) - (b.sortKey ?? 0)) ||
       a.image.id - b.image.id,
   );
-  return { modelVersionId: model?.id ?? null, entries };
+  return { modelVersionId: model?.id ?? null, acquisition: model ? acquisition : null, entries: entries.map(({ sortKey: _, ...entry }) => entry) };
 }

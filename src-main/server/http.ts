@@ -26,9 +26,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const STATUS_OF: Record<string, number> = { 'bad-request': 400, 'not-found': 404, conflict: 409, cancelled: 409, internal: 500 };
-
-function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
+function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer, cacheControl = 'no-store'): void {
   res.writeHead(status, {
     'Content-Type': type,
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -36,13 +34,14 @@ function send(res: http.ServerResponse, status: number, type: string, body: stri
     'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'DENY',
     'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cache-Control': 'no-store',
+    'Cache-Control': cacheControl,
   });
   res.end(body);
 }
 
+/** Envelopes carry their own error code, so they go out as 200: a refused call is not a failed load. */
 function sendEnvelope(res: http.ServerResponse, envelope: Envelope<unknown>): void {
-  send(res, envelope.ok ? 200 : STATUS_OF[envelope.error.code], 'application/json', JSON.stringify(envelope));
+  send(res, 200, 'application/json', JSON.stringify(envelope));
 }
 
 class BodyTooLarge extends Error {}
@@ -107,7 +106,8 @@ export function startServer(app: EpistemeApp, options: { port?: number; renderer
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
     if (url.pathname.startsWith('/asset/')) {
       const asset = await app.readAsset(url.pathname);
-      return asset ? send(res, 200, asset.mime, asset.body) : send(res, 404, 'text/plain', 'no such asset');
+      // An asset URL names an image id whose content never changes (images are stored by hash).
+      return asset ? send(res, 200, asset.mime, asset.body, 'private, max-age=86400, immutable') : send(res, 404, 'text/plain', 'no such asset');
     }
     const relative = url.pathname === '/' ? 'index.html' : safeDecode(url.pathname)?.slice(1);
     const file = relative === undefined ? '' : path.resolve(rendererDir, relative);

@@ -157,10 +157,12 @@ export function createApp(options: AppOptions): EpistemeApp {
       const queue = rankedQueue(projectOf(projectId), acquisition);
       return {
         modelVersionId: queue.modelVersionId,
+        acquisition: queue.acquisition,
         total: queue.entries.length,
         items: queue.entries.slice(offset, offset + limit).map((entry) => ({
           imageId: entry.image.id,
           name: path.basename(entry.image.path),
+          previewAsset: `/asset/${projectId}/${entry.image.id}/preview.png`,
           kind: entry.image.kind,
           score: entry.score,
           prediction: entry.scores && toPrediction(entry.scores),

@@ -85,6 +85,7 @@ export const Prediction = z.object({
 export const QueueItem = z.object({
   imageId: ImageId,
   name: z.string(),
+  previewAsset: z.string(),
   kind: z.enum(['raster', 'dicom']),
   score: z.number().nullable(),
   prediction: Prediction.nullable(),
@@ -191,7 +192,8 @@ export const contract = {
         limit: z.number().int().min(1).max(500).optional(),
       })
       .strict(),
-    response: z.object({ modelVersionId: z.number().nullable(), total: z.number(), items: z.array(QueueItem) }),
+    /** `acquisition` is the order actually used: null before any model (a stable shuffle, no scores). */
+    response: z.object({ modelVersionId: z.number().nullable(), acquisition: AcquisitionName.nullable(), total: z.number(), items: z.array(QueueItem) }),
   },
   'image.detail': { request: z.object({ projectId: ProjectId, imageId: ImageId }).strict(), response: ImageDetail },
   'label.add': {

@@ -1,5 +1,4 @@
 import { Box, Chip, Typography } from '@mui/material';
-import { useEffect, useState } from 'react';
 import { List, type RowComponentProps } from 'react-window';
 import type { QueueItemT } from '../../src-main/service/contract.ts';
 import type { ImageCache } from '../client/imageCache.ts';
@@ -34,7 +33,7 @@ export function QueueList({ items, ranked, currentId, cache, onPick, onNearEnd }
   );
 }
 
-function QueueRow({ index, style, items, ranked, currentId, cache, onPick, ariaAttributes }: RowComponentProps<RowProps>) {
+function QueueRow({ index, style, items, ranked, currentId, onPick, ariaAttributes }: RowComponentProps<RowProps>) {
   const item = items[index];
   const current = item.imageId === currentId;
   return (
@@ -63,7 +62,7 @@ function QueueRow({ index, style, items, ranked, currentId, cache, onPick, ariaA
       <Typography variant="caption" color="text.secondary" sx={{ width: 26, textAlign: 'right', fontVariantNumeric: 'tabular-nums', flexShrink: 0 }}>
         {index + 1}
       </Typography>
-      <Thumbnail imageId={item.imageId} cache={cache} />
+      <Thumbnail src={item.previewAsset} />
       <Box sx={{ minWidth: 0, flex: 1 }}>
         <Typography variant="body2" noWrap title={item.name} sx={{ fontSize: 13 }}>
           {item.name}
@@ -80,22 +79,10 @@ function QueueRow({ index, style, items, ranked, currentId, cache, onPick, ariaA
   );
 }
 
-function Thumbnail({ imageId, cache }: { imageId: number; cache: ImageCache }) {
-  const [src, setSrc] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    setSrc(null);
-    cache.detail(imageId).then(
-      (d) => live && setSrc(d.previewAsset),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [imageId, cache]);
+function Thumbnail({ src }: { src: string }) {
   return (
     <Box sx={{ width: 44, height: 44, flexShrink: 0, bgcolor: '#0b0d10', borderRadius: 0.5, overflow: 'hidden', display: 'grid', placeItems: 'center' }}>
-      {src && <img src={src} alt="" loading="lazy" draggable={false} style={{ maxWidth: '100%', maxHeight: '100%', imageRendering: 'auto' }} />}
+      {<img src={src} alt="" loading="lazy" draggable={false} style={{ maxWidth: '100%', maxHeight: '100%', imageRendering: 'auto' }} />}
     </Box>
   );
 }

@@ -33,7 +33,7 @@ export function NotifyProvider({ children }: { children: ReactNode }) {
         open={Boolean(current)}
         autoHideDuration={current?.severity === 'error' ? 8000 : 3500}
         onClose={(_event, reason) => reason !== 'clickaway' && close()}
-        anchorOrigin={{ vertical: 'bottom', horizontal: 'right' }}
+        anchorOrigin={{ vertical: 'bottom', horizontal: 'left' }}
       >
         {current ? (
           <Alert data-testid={`notice-${current.severity}`} severity={current.severity} variant="filled" onClose={close} sx={{ maxWidth: 520 }}>

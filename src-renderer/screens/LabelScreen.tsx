@@ -137,7 +137,7 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
           let item = queue.findItem(imageId);
           if (!item) {
             const detail = await cache.detail(imageId);
-            item = { imageId, name: basename(detail.path), kind: detail.kind, score: null, prediction: detail.prediction, skipped: false };
+            item = { imageId, name: basename(detail.path), previewAsset: detail.previewAsset, kind: detail.kind, score: null, prediction: detail.prediction, skipped: false };
           }
           queue.pin(item);
           setLabelledCount((n) => Math.max(0, n - 1));

@@ -67,7 +67,6 @@ test('MC dropout learns MNIST from 1,000 labels (test on images 8000–9999)', a
       `top5 ${r.top5!.toFixed(4)}, nll ${r.nll.toFixed(4)}, ece ${r.ece.toFixed(4)}, brier ${r.brier.toFixed(4)}; ` +
       `loss ${fit.lossHistory.map((v) => v.toFixed(3)).join(' → ')}`;
     t.diagnostic(msg);
-    console.log(msg);
     assert.ok(r.accuracy > 0.8, `accuracy ${r.accuracy} should be far above chance (0.1)`);
     // BALD ranks misclassified images higher on average than correct ones
     const scores = bald.score(p);

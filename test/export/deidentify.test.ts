@@ -177,7 +177,7 @@ async function pngWithMetadata(): Promise<Buffer> {
   return Buffer.concat([png.subarray(0, iend), chunk('tEXt', Buffer.from('Comment\0Patient Jane Doe, MRN-99887766')), chunk('eXIf', Buffer.from('MM\0*Jane Doe exif')), png.subarray(iend)]);
 }
 
-test('a de-identified folders export: DICOM cleaned, PNG and JPEG without metadata, names replaced; CLI option and service pass-through', async () => {
+test('a de-identified folders export: DICOM cleaned, PNG and JPEG without metadata, names replaced; the service passes the option on', async () => {
   const root = tempDir();
   const sources = path.join(root, 'Doe_Jane_MRN-99887766');
   fs.mkdirSync(sources);
@@ -217,7 +217,10 @@ test('a de-identified folders export: DICOM cleaned, PNG and JPEG without metada
   const started = await dispatch(app.service, 'job.start', { projectId: (opened.value as { projectId: string }).projectId, job: { kind: 'export', out: path.join(root, 'via-service'), format: 'folders', deidentify: true } });
   assert.ok(started.ok, JSON.stringify(started));
   let state = started.value as { jobId: string; status: string; error?: string };
-  while (state.status === 'running') state = ((await dispatch(app.service, 'job.get', { jobId: state.jobId })) as { value: typeof state }).value;
+  while (state.status === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    state = ((await dispatch(app.service, 'job.get', { jobId: state.jobId })) as { value: typeof state }).value;
+  }
   assert.equal(state.status, 'succeeded', state.error);
   for (const file of fs.readdirSync(path.join(root, 'via-service', 'abnormal'))) assert.doesNotMatch(file, /Doe|Jane/);
   await app.close();

@@ -356,5 +356,5 @@ export abstract class Posterior {
 
 function weightDataToArrayBuffer(w: tf.io.WeightData): ArrayBuffer {
   if (w instanceof ArrayBuffer) return w.slice(0);
-  return tf.io.concatenateArrayBuffers(w);
+  return tf.io.CompositeArrayBuffer.join(w);
 }
