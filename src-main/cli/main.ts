@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { registerDataCommands } from './dataCommands.ts';
 import { registerModelCommands } from './modelCommands.ts';
 import { registerAppCommands } from './appCommands.ts';
+import { registerBenchCommand } from './benchCommand.ts';
 import { registerMaintenanceCommands } from './maintenanceCommands.ts';
 
 export function parseIntOption(min: number, max: number) {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerModelCommands(program);
   registerMaintenanceCommands(program);
+  registerBenchCommand(program);
   registerAppCommands(program);
   return program;
 }

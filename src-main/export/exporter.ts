@@ -93,6 +93,7 @@ function copyFileAtomic(source: string, target: string): void {
   }
 }
 
+/** Synchronous as before, except with `deidentify` (sharp re-encodes asynchronously): callers that pass it await the result. */
 export function exportProject(project: Project, out: string, options: ExportOptions & { deidentify?: false }): ExportResult;
 export function exportProject(project: Project, out: string, options: ExportOptions): ExportResult | Promise<ExportResult>;
 export function exportProject(project: Project, out: string, options: ExportOptions): ExportResult | Promise<ExportResult> {

@@ -175,6 +175,7 @@ function rewriteDataSet(ctx: Context, pos: number, end: number, s: Syntax, depth
   const { b } = ctx;
   const pieces: Piece[] = [];
   while (pos < end) {
+    if (depth === 0 && end - pos < 8) break; // trailing padding shorter than a header: dropped, like everything not an element
     const h = readHeader(b, pos, end, s);
     if (h.tag === ITEM_END && untilItemEnd) return [pieces, pos + 8];
     if (h.tag >>> 16 === 0xfffe) throw new DeidentifyError(`unexpected item tag (${hex(h.tag)}) at byte ${pos}`);

@@ -39,6 +39,10 @@ export interface ImportOptions {
   signal?: AbortSignal;
 }
 
+const IMPORT_BATCH = 100;
+const PREVIEW_MAX_SIDE = 512;
+const isPng = (bytes: Buffer) => bytes.length > 8 && bytes.readUInt32BE(0) === 0x89504e47;
+
 /** Files larger than this are refused before being read: no medical image we train on is this big. */
 const MAX_FILE_BYTES = 1024 ** 3;
 
@@ -48,7 +52,10 @@ export class ImportCancelledError extends Error {
   }
 }
 
-async function importOne(project: Project, file: string, maxPixels: number | undefined): Promise<'added' | 'unchanged' | 'moved'> {
+type ImageRecord = Parameters<typeof upsertImage>[1];
+
+/** Decodes and caches one file; returns its database record, written later in a batch. */
+async function importOne(project: Project, file: string, maxPixels: number | undefined): Promise<ImageRecord> {
   const stat = await fs.stat(file);
   if (stat.size > MAX_FILE_BYTES) throw new ImageDecodeError('too-many-pixels', `file is ${(stat.size / 1024 ** 3).toFixed(1)} GiB, above the 1 GiB limit`);
   const bytes = await fs.readFile(file);
@@ -57,7 +64,8 @@ async function importOne(project: Project, file: string, maxPixels: number | und
   if (!known || !hasCachedViews(project, sha256)) {
     const image = await decodeImage(bytes, file, { maxPixels });
     const input = await toModelInput(image, project.meta.imageSize, project.meta.channels);
-    const preview = await previewPng(image);
+    // A small PNG is its own preview: no need to encode it again.
+    const preview = image.kind === 'raster' && isPng(bytes) && Math.max(image.width, image.height) <= PREVIEW_MAX_SIDE ? bytes : await previewPng(image, PREVIEW_MAX_SIDE);
     writeCachedViews(project, sha256, {
       input,
       preview,
@@ -69,9 +77,9 @@ async function importOne(project: Project, file: string, maxPixels: number | und
         note: image.dicom.note,
       },
     });
-    if (!known) return upsertImage(project.db, { sha256, path: file, kind: image.kind, width: image.width, height: image.height }).outcome;
+    if (!known) return { sha256, path: file, kind: image.kind, width: image.width, height: image.height };
   }
-  return upsertImage(project.db, { sha256, path: file, kind: known!.kind, width: known!.width, height: known!.height }).outcome;
+  return { sha256, path: file, kind: known!.kind, width: known!.width, height: known!.height };
 }
 
 function describeFailure(file: string, error: unknown): ImportFailure {
@@ -91,19 +99,31 @@ export async function importPaths(project: Project, inputs: string[], options: I
   const summary: ImportSummary = { added: 0, unchanged: 0, moved: 0, labelled: 0, failed: unreadable.map((u) => ({ ...u, code: 'unreadable' })) };
   let next = 0;
   let done = 0;
+  // Rows are written in batches: one durable transaction per image would cost an fsync each.
+  let pending: ImageRecord[] = [];
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    project.db.transaction(() => batch.forEach((record) => summary[upsertImage(project.db, record).outcome]++))();
+  };
   const worker = async () => {
     while (next < files.length) {
       if (options.signal?.aborted) throw new ImportCancelledError();
       const file = files[next++];
       try {
-        summary[await importOne(project, file, options.maxPixels)]++;
+        pending.push(await importOne(project, file, options.maxPixels));
+        if (pending.length >= IMPORT_BATCH) flush();
       } catch (error) {
         summary.failed.push(describeFailure(file, error));
       }
       options.onProgress?.({ done: ++done, total: files.length, current: file });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  } finally {
+    flush();
+  }
   if (options.labelsCsv) {
     const result = await importLabelsCsv(project, options.labelsCsv, options.annotator ?? 'import');
     summary.labelled = result.labelled;

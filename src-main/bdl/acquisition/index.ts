@@ -20,3 +20,4 @@ export {
 } from './functions.ts';
 export { powerAcquisition, tempered, weighted } from './combinators.ts';
 export { quantileSorted, uncertaintyDecomposition, type UncertaintyDecomposition } from './decomposition.ts';
+export { batchBald, jointMutualInformation, type BatchBaldOptions, type BatchBaldResult } from './batchBald.ts';

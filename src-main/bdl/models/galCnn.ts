@@ -52,6 +52,10 @@ export interface HeadOptions {
    * (row s·B + b is sample s of image b). Requires dropout ≠ 'none' when S > 1.
    */
   samples?: number;
+  /** Consistent masks: sample s uses the same dropout masks for every image of the batch (BatchBALD). */
+  sharedMask?: boolean;
+  /** With sharedMask and samples = 1: the input is this many sample-major blocks, one mask each. */
+  maskGroups?: number;
 }
 
 /** Layer names, stable across versions (serialised models depend on them). */
@@ -156,7 +160,7 @@ export class GalCnn {
     const training = opts.dropout === 'all';
     const samples = opts.samples ?? 1;
     if (samples > 1 && !training) throw new Error('penultimate: samples > 1 needs dropout "all"');
-    return tf.tidy(() => applyAll(this.penultimateLayers, h, { training, seed: opts.seed, samples }) as tf.Tensor2D);
+    return tf.tidy(() => applyAll(this.penultimateLayers, h, { training, seed: opts.seed, samples, sharedMask: opts.sharedMask, maskGroups: opts.maskGroups }) as tf.Tensor2D);
   }
 
   /**
@@ -168,7 +172,7 @@ export class GalCnn {
     const samples = opts.samples ?? 1;
     if (samples > 1 && !training) throw new Error('lastLayer: samples > 1 needs dropout');
     const seed = opts.seed === undefined ? undefined : deriveSeed(opts.seed, 1);
-    return tf.tidy(() => applyAll(this.lastLayers, z, { training, seed, samples }) as tf.Tensor2D);
+    return tf.tidy(() => applyAll(this.lastLayers, z, { training, seed, samples, sharedMask: opts.sharedMask, maskGroups: opts.maskGroups }) as tf.Tensor2D);
   }
 
   /**
@@ -178,7 +182,8 @@ export class GalCnn {
   head(h: tf.Tensor4D, opts: HeadOptions = {}): tf.Tensor2D {
     return tf.tidy(() => {
       if (opts.dropout === 'all') {
-        return this.lastLayer(this.penultimate(h, opts), { ...opts, samples: 1 });
+        // The input of the last dropout is already [S·B, …]: with shared masks, one per sample block.
+        return this.lastLayer(this.penultimate(h, opts), { ...opts, samples: 1, maskGroups: opts.samples ?? 1 });
       }
       return this.lastLayer(this.penultimate(h, { ...opts, dropout: 'none', samples: 1 }), opts);
     });
@@ -197,14 +202,16 @@ export class GalCnn {
 function applyAll(
   layers: tf.layers.Layer[],
   x: tf.Tensor,
-  kwargs: { training?: boolean; seed?: number; samples?: number },
+  kwargs: { training?: boolean; seed?: number; samples?: number; sharedMask?: boolean; maskGroups?: number },
 ): tf.Tensor {
   let h = x;
   layers.forEach((layer, i) => {
     const seed = kwargs.seed === undefined ? undefined : deriveSeed(kwargs.seed, 1000 + i);
     // Only dropout layers understand `samples`; other layers get plain kwargs.
     const isDropout = layer instanceof MCDropout;
-    const kw = isDropout ? { training: kwargs.training ?? false, seed, samples: kwargs.samples ?? 1 } : { training: kwargs.training ?? false };
+    const kw = isDropout
+      ? { training: kwargs.training ?? false, seed, samples: kwargs.samples ?? 1, sharedMask: kwargs.sharedMask, maskGroups: kwargs.maskGroups }
+      : { training: kwargs.training ?? false };
     h = layer.apply(h, kw) as tf.Tensor;
   });
   return h;

@@ -65,6 +65,14 @@ export interface MCDropoutKwargs {
    * T stacked copies MC dropout needs, without materialising a tiled input first.
    */
   samples?: number;
+  /**
+   * Consistent masks (BatchBALD): every row of the batch gets the same mask for a given sample,
+   * instead of one mask per (sample, row). With `samples` S > 1 the mask is [S, 1, …]; with
+   * samples = 1 the input is read as `maskGroups` G (default 1) sample-major blocks [G·B, …] and
+   * block g uses mask g.
+   */
+  sharedMask?: boolean;
+  maskGroups?: number;
 }
 
 export class MCDropout extends tf.layers.Layer {
@@ -94,9 +102,18 @@ export class MCDropout extends tf.layers.Layer {
         return x.clone();
       }
       const seed = kwargs.seed ?? deriveSeed(this.seed, this.calls++);
+      const shared = kwargs.sharedMask === true;
+      if (samples === 1 && shared) {
+        if (this.rate === 0) return x.clone();
+        const groups = kwargs.maskGroups ?? 1;
+        const [rows, ...inner] = x.shape;
+        if (!(Number.isInteger(groups) && groups >= 1 && rows % groups === 0)) throw new Error(`MCDropout: ${rows} rows do not split into ${groups} mask groups`);
+        const grouped = tf.reshape(x, [groups, rows / groups, ...inner]);
+        return tf.reshape(tf.mul(grouped, dropoutMask([groups, 1, ...inner], this.rate, seed)), x.shape);
+      }
       if (samples === 1) return this.rate === 0 ? x.clone() : tf.mul(x, dropoutMask(x.shape, this.rate, seed));
       const [b, ...rest] = x.shape;
-      const mask = dropoutMask([samples, b, ...rest], this.rate, seed);
+      const mask = dropoutMask([samples, shared ? 1 : b, ...rest], this.rate, seed);
       return tf.reshape(tf.mul(mask, tf.expandDims(x, 0)), [samples * b, ...rest]);
     });
   }

@@ -36,6 +36,21 @@ import {
 const HEAD_ELEMENTS_BUDGET = 32 * 1024 * 1024;
 const TRUNK_ELEMENTS_BUDGET = 64 * 1024 * 1024;
 
+/** What {@link Posterior.createOptimizer} knows about the fit. */
+export interface OptimizerContext {
+  learningRate: number;
+  /** Effective penalty coefficient (τ/N when priorPrecision is given). */
+  weightDecay: number;
+  /** N, the number of training examples. */
+  examples: number;
+  batchSize: number;
+  /** Batches per epoch. */
+  batches: number;
+  epochs: number;
+  /** The fit's seed. */
+  seed: number;
+}
+
 export abstract class Posterior {
   abstract readonly method: Method;
   readonly options: Readonly<PosteriorOptions>;
@@ -81,9 +96,12 @@ export abstract class Posterior {
 
   /**
    * Predictive samples for one batch: trunk output h [B, h', w', F] → probabilities [S, B, C].
-   * Called inside `tf.tidy`. `seed` is fixed per batch (reproducible).
+   * Called inside `tf.tidy`. `seed` is fixed per batch (reproducible). With `consistent`, sample s
+   * must use the same randomness for every image of the batch (the seed is then the same for every batch).
+   * `offset` is the index of this chunk's first sample in [0, S) (methods with a fixed set of
+   * samples — ensemble members, an SGLD bank — return samples offset … offset + samples − 1).
    */
-  protected abstract sampleProbs(h: tf.Tensor4D, samples: number, seed: number): tf.Tensor3D;
+  protected abstract sampleProbs(h: tf.Tensor4D, samples: number, seed: number, consistent?: boolean, offset?: number): tf.Tensor3D;
 
   /** Logits [B, C] of the network in training mode for images x [B,H,W,C] (inside tidy). */
   protected trainingLogits(x: tf.Tensor4D, seed: number): tf.Tensor2D {
@@ -105,6 +123,28 @@ export abstract class Posterior {
   /** Method-specific JSON state for `serialize` (default none). */
   protected state(): Record<string, unknown> | undefined {
     return undefined;
+  }
+
+  /** The variables `fit` optimises (default: the network's; e.g. 'vi' adds its σ parameters). */
+  protected fitVariables(): tf.Variable[] {
+    return this.net.trainableVariables;
+  }
+
+  /**
+   * The optimiser of `fit`, created once per fit and disposed at its end (default Adam). 'ivon' and
+   * 'sgld' return their own `tf.Optimizer` (they need N, the step count and a seed: `ctx`).
+   */
+  protected createOptimizer(ctx: OptimizerContext): tf.Optimizer {
+    return tf.train.adam(ctx.learningRate);
+  }
+
+  /**
+   * What `predictiveSamples` hands to `sampleProbs` for images x [B,H,W,C] (inside tidy). Default:
+   * the deterministic trunk, once per image. Methods whose trunk weights are random (ensemble
+   * members, weight samples) return x itself and run the whole network per sample.
+   */
+  protected predictiveInput(x: tf.Tensor4D): tf.Tensor4D {
+    return this.net.trunk(x);
   }
 
   // ---------------------------------------------------------------- fitting
@@ -142,8 +182,8 @@ export abstract class Posterior {
     const seed = opts.seed ?? this.seed;
     const batches = Math.ceil(n / batchSize);
     const totalSteps = epochs * batches;
-    const vars = this.net.trainableVariables;
-    const optimizer = tf.train.adam(learningRate);
+    const vars = this.fitVariables();
+    const optimizer = this.createOptimizer({ learningRate, weightDecay, examples: n, batchSize, batches, epochs, seed });
     const started = performance.now();
     const lossHistory: number[] = [];
     let step = 0;
@@ -223,6 +263,10 @@ export abstract class Posterior {
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`predictiveSamples: batchSize must be a positive integer`);
     const C = this.options.numClasses;
     const seed = opts.seed ?? this.seed;
+    const consistent = opts.consistentMasks === true;
+    // Consistent masks: the sample chunks (set by the first, largest batch) and their seeds must not
+    // depend on the batch, so sample s draws the same masks for every image.
+    let consistentChunk: number | undefined;
     const probs = new Float32Array(S * n * C);
     for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
       if (opts.shouldStop?.()) throw new CancelledError('prediction cancelled');
@@ -230,13 +274,14 @@ export abstract class Posterior {
       const xb = imagesToTensor(x, this.imageShape, { start, count });
       let h: tf.Tensor4D | null = null;
       try {
-        h = this.net.trunk(xb);
+        h = tf.tidy(() => this.predictiveInput(xb));
         // Chunks of samples so the expanded head input stays within HEAD_ELEMENTS_BUDGET.
-        const perChunk = Math.max(1, Math.floor(HEAD_ELEMENTS_BUDGET / h.size));
+        let perChunk = Math.max(1, Math.floor(HEAD_ELEMENTS_BUDGET / h.size));
+        if (consistent) perChunk = consistentChunk ??= perChunk;
         for (let s0 = 0; s0 < S; s0 += perChunk) {
           const s1 = Math.min(S, s0 + perChunk);
-          const chunkSeed = deriveSeed(deriveSeed(seed, 0x5eed + batch), s0);
-          const p = tf.tidy(() => this.sampleProbs(h!, s1 - s0, chunkSeed));
+          const chunkSeed = deriveSeed(deriveSeed(seed, consistent ? 0xc0515 : 0x5eed + batch), s0);
+          const p = tf.tidy(() => this.sampleProbs(h!, s1 - s0, chunkSeed, consistent, s0));
           try {
             const values = (await p.data()) as Float32Array;
             for (let s = s0; s < s1; s++) {

@@ -26,13 +26,16 @@ export class MCDropoutPosterior extends Posterior {
     return this.options.mcSamples ?? 20;
   }
 
-  /** h [B, h', w', F] → [S, B, C] with fresh dropout masks for every (sample, image). */
-  protected sampleProbs(h: tf.Tensor4D, samples: number, seed: number): tf.Tensor3D {
+  /**
+   * h [B, h', w', F] → [S, B, C] with fresh dropout masks for every (sample, image), or with
+   * `consistent` one set of masks per sample shared by every image (mask [S, 1, …]).
+   */
+  protected sampleProbs(h: tf.Tensor4D, samples: number, seed: number, consistent = false): tf.Tensor3D {
     const b = h.shape[0];
     const c = this.options.numClasses;
     const dropout = this.options.subsetOfWeights === 'last-layer' ? 'last-layer' : 'all';
     // [S·B, C], sample-major: the first stochastic dropout expands B rows to S·B (no tile).
-    const logits = this.net.head(h, { dropout, seed, samples });
+    const logits = this.net.head(h, { dropout, seed, samples, sharedMask: consistent });
     return tf.reshape(tf.softmax(logits), [samples, b, c]) as tf.Tensor3D;
   }
 }

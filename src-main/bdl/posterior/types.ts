@@ -105,6 +105,12 @@ export interface PredictOptions {
   batchSize?: number;
   /** Seed of the predictive's randomness (default: the posterior's seed). */
   seed?: number;
+  /**
+   * Consistent masks (default false): sample s uses the same weights ω_s (dropout masks) for every
+   * image of the call, whatever the batching, so [S, N, C] are S joint draws over the N images — what
+   * BatchBALD's joint entropies need. Default: independent masks for every (sample, image).
+   */
+  consistentMasks?: boolean;
   onProgress?(p: PredictProgress): void;
   shouldStop?(): boolean;
 }

@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { importThroughput } from '../bench/importThroughput.ts';
+import { standardRound, type RoundResult } from '../bench/standardRound.ts';
+import { findTorchPython, torchRound, type TorchRound } from '../bench/torchReference.ts';
+import { parseIntOption } from './main.ts';
+import { fixed, printResult, table } from './output.ts';
+import { progressBar } from './progress.ts';
+
+const DEFAULT_MNIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/mnist-t10k');
+
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description('the standard round (MNIST, 1,000 labels, 20 epochs, 7,000 images scored with T = 20) beside PyTorch, and import throughput')
+    .option('--mnist <dir>', 'MNIST t10k idx folder', DEFAULT_MNIST)
+    .option('--epochs <n>', 'training epochs of the round', parseIntOption(1, 500), 20)
+    .option('--import-files <n>', 'PNG files for the import benchmark (0 to skip)', parseIntOption(0, 1_000_000), 5000)
+    .option('--no-torch', 'skip the PyTorch reference')
+    .option('--json', 'print JSON')
+    .action(async (opts: { mnist: string; epochs: number; importFiles: number; torch: boolean; json?: boolean }) => {
+      if (!fs.existsSync(path.join(opts.mnist, 't10k-images-idx3-ubyte.gz'))) throw new Error(`no MNIST t10k in ${opts.mnist} (give --mnist <dir>)`);
+      const bar = progressBar('round', !opts.json && process.stderr.isTTY === true);
+      const episteme: RoundResult = await standardRound(opts.mnist, { epochs: opts.epochs, onProgress: (p) => bar.update(p.fraction, p.phase) });
+      bar.done();
+      const python = opts.torch ? await findTorchPython() : null;
+      const torch: TorchRound | null = python ? await torchRound(python, opts.mnist, os.availableParallelism()) : null;
+      const imports = opts.importFiles > 0 ? await importThroughput(opts.importFiles) : null;
+      const result = {
+        episteme: { ...episteme, cores: os.availableParallelism() },
+        torch,
+        ratios: torch && {
+          roundVsTorchNaive: episteme.roundSeconds / torch.round_naive_seconds,
+          roundVsTorchTrunkOnce: episteme.roundSeconds / torch.round_trunk_once_seconds,
+        },
+        import: imports,
+      };
+      printResult(!!opts.json, result, () =>
+        [
+          table([
+            ['', 'train s', 'score s', 'round s', 'test accuracy', 'backend'],
+            ['Episteme', fixed(episteme.trainSeconds, 1), fixed(episteme.scoreSeconds, 1), fixed(episteme.roundSeconds, 1), fixed(episteme.testAccuracy), episteme.backend],
+            ...(torch
+              ? [
+                  [`PyTorch ${torch.torch} naive`, fixed(torch.train_seconds, 1), fixed(torch.score_naive_seconds, 1), fixed(torch.round_naive_seconds, 1), fixed(torch.test_accuracy), `cpu, ${torch.threads} threads`],
+                  [`PyTorch trunk once`, fixed(torch.train_seconds, 1), fixed(torch.score_trunk_once_seconds, 1), fixed(torch.round_trunk_once_seconds, 1), fixed(torch.test_accuracy), `cpu, ${torch.threads} threads`],
+                ]
+              : []),
+          ]),
+          result.ratios ? `Episteme / PyTorch: ${fixed(result.ratios.roundVsTorchNaive, 2)} (naive), ${fixed(result.ratios.roundVsTorchTrunkOnce, 2)} (trunk once)` : 'PyTorch not found: no reference (install python3-torch)',
+          imports ? `import: ${imports.files} PNG files in ${fixed(imports.seconds, 1)} s = ${fixed(imports.filesPerSecond, 0)} files/s` : '',
+        ].join('\n'),
+      );
+    });
+}
