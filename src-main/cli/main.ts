@@ -4,6 +4,7 @@ import { registerModelCommands } from './modelCommands.ts';
 import { registerAppCommands } from './appCommands.ts';
 import { registerBenchCommand } from './benchCommand.ts';
 import { registerMaintenanceCommands } from './maintenanceCommands.ts';
+import { registerSimulateCommand } from './simulateCommand.ts';
 
 export function parseIntOption(min: number, max: number) {
   return (value: string) => {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerMaintenanceCommands(program);
   registerBenchCommand(program);
+  registerSimulateCommand(program);
   registerAppCommands(program);
   return program;
 }

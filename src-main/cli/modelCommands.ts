@@ -4,11 +4,10 @@ import { openProject } from '../db/project.ts';
 import { evaluateOnCsv } from '../jobs/evaluation.ts';
 import { trainAndScore } from '../jobs/training.ts';
 import { QUEUE_ACQUISITIONS, rankedQueue, type QueueAcquisition } from '../ranking/queue.ts';
+import { METHOD_NAMES as METHODS } from '../service/contract.ts';
 import { parseIntOption } from './main.ts';
 import { fixed, printResult, table } from './output.ts';
 import { progressBar } from './progress.ts';
-
-const METHODS = ['mc-dropout', 'map'] as const;
 
 export function registerModelCommands(program: Command): void {
   program

@@ -1,6 +1,8 @@
 /** What the main thread sends to the training worker and what comes back. */
+import type { Method } from '../bdl/posterior/types.ts';
+
 export interface TrainRequest {
-  method: 'mc-dropout' | 'map';
+  method: Method;
   imageSize: number;
   channels: 1 | 3;
   numClasses: number;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getImage } from '../db/images.ts';
 import { addLabel, currentLabel, LabelError, undoLast } from '../db/labels.ts';
-import { latestModelVersion, listModelVersions, scoreOf, type ImageScore, type ModelVersion } from '../db/models.ts';
+import { latestModelVersion, listModelVersions, scoreOf, scoresOf, type ImageScore, type ModelVersion } from '../db/models.ts';
 import { initProject, isProjectDir, openProject, ProjectError, type Project } from '../db/project.ts';
 import { createDemoProject } from '../demo/demo.ts';
 import { exportProject, ExportError } from '../export/exporter.ts';
@@ -13,6 +13,9 @@ import { trainAndScore, TrainingError } from '../jobs/training.ts';
 import { projectStatus } from '../project/status.ts';
 import { rankedQueue } from '../ranking/queue.ts';
 import { backupProject } from '../maintenance/backup.ts';
+import { writeSimulationOutputs } from '../simulate/report.ts';
+import { simulate } from '../simulate/simulate.ts';
+import { snapshotFromScores, stoppingSignal, type StoppingSignal } from '../simulate/stopping.ts';
 import type { EventName, ModelVersionInfoT, PredictionT, ProjectInfoT, Service } from './contract.ts';
 import { ServiceError } from './dispatch.ts';
 import { JobManager } from './jobs.ts';
@@ -109,6 +112,16 @@ export function createApp(options: AppOptions): EpistemeApp {
     if (!project) throw new ServiceError('not-found', `no open project ${projectId}; open it first`);
     return project;
   };
+  // project.status is read after every label: the signal is recomputed only when a version is added.
+  const stoppingCache = new WeakMap<Project, { key: string; value: StoppingSignal | null }>();
+  const stoppingOf = (project: Project, versions: readonly ModelVersion[]): StoppingSignal | null => {
+    const key = versions.slice(-2).map((v) => v.id).join(':');
+    const cached = stoppingCache.get(project);
+    if (cached?.key === key) return cached.value;
+    const value = stoppingOfVersions(project, versions);
+    stoppingCache.set(project, { key, value });
+    return value;
+  };
   const requireNoRunningJob = (projectId: string, kind: string) => {
     if (jobs.list(projectId).some((j) => j.status === 'running' && j.kind === kind)) {
       throw new ServiceError('conflict', `a ${kind} job is already running for this project`);
@@ -150,8 +163,9 @@ export function createApp(options: AppOptions): EpistemeApp {
       return register(project);
     },
     'project.status': async ({ projectId }) => {
-      const status = projectStatus(projectOf(projectId));
-      return { project: infoOf(projectId), ...status, models: status.models.map(toModelVersionInfo) };
+      const project = projectOf(projectId);
+      const status = projectStatus(project);
+      return { project: infoOf(projectId), ...status, models: status.models.map(toModelVersionInfo), stopping: stoppingOf(project, status.models) };
     },
     'queue.list': async ({ projectId, acquisition, offset = 0, limit = 100 }) => {
       const queue = rankedQueue(projectOf(projectId), acquisition);
@@ -258,6 +272,27 @@ export function createApp(options: AppOptions): EpistemeApp {
             );
             return { kind: 'export', ...result };
           });
+        case 'simulate':
+          return jobs.start(projectId, 'simulate', async ({ signal, report }) => {
+            const { kind: _kind, out, ...options } = job;
+            const result = await simulate(options, { signal, onProgress: (p) => report({ fraction: p.fraction, message: p.message }) });
+            if (out) writeSimulationOutputs(out, result);
+            const { summary } = result;
+            return {
+              kind: 'simulate',
+              out: out ?? null,
+              seconds: summary.seconds,
+              rounds: result.rounds.length,
+              acquisitions: summary.acquisitions.map((a) => ({
+                acquisition: a.acquisition,
+                seeds: a.seeds,
+                labelsTo90: { median: a.labelsTo90.median, q1: a.labelsTo90.q1, q3: a.labelsTo90.q3 },
+                labelsTo95: { median: a.labelsTo95.median, q1: a.labelsTo95.q1, q3: a.labelsTo95.q3 },
+                finalAccuracy: a.finalAccuracy,
+                curve: a.curve.map((c) => ({ labels: c.labels, median: c.median, q1: c.q1, q3: c.q3 })),
+              })),
+            };
+          });
       }
     },
     'job.get': async ({ jobId }) => jobs.get(jobId) ?? notFoundJob(jobId),
@@ -311,6 +346,14 @@ export function createApp(options: AppOptions): EpistemeApp {
       projects.clear();
     },
   };
+}
+
+/** The stopping signal of the last two model versions, from their stored pool scores; null before two versions. */
+function stoppingOfVersions(project: Project, versions: readonly ModelVersion[]): StoppingSignal | null {
+  if (versions.length < 2) return null;
+  const [previous, current] = versions.slice(-2);
+  const snapshot = (v: ModelVersion) => snapshotFromScores(scoresOf(project.db, v.id), { nLabels: v.nLabels, hasEpistemic: v.method !== 'map' });
+  return stoppingSignal(snapshot(previous), snapshot(current));
 }
 
 function notFoundJob(jobId: string): never {

@@ -5,6 +5,7 @@
  * renderer and the preload.
  */
 import { z } from 'zod';
+import type { Method as BdlMethod } from '../bdl/posterior/types.ts';
 
 const MAX_PATH = 4096;
 const text = (max: number) => z.string().min(1).max(max);
@@ -22,7 +23,12 @@ export const ProjectId = z.string().regex(/^p[0-9]{1,9}$/, 'a project id looks l
 export const ImageId = z.number().int().positive().max(2 ** 31);
 export const JobId = z.string().regex(/^j[0-9]{1,9}$/, 'a job id looks like "j1"');
 export const AcquisitionName = z.enum(['bald', 'entropy', 'margin', 'var-ratios', 'mean-std', 'random']);
-export const MethodName = z.enum(['mc-dropout', 'map']);
+export const METHOD_NAMES = ['mc-dropout', 'map', 'ensemble', 'vi', 'ivon', 'sgld', 'laplace', 'last-layer', 'dkl'] as const;
+export const MethodName = z.enum(METHOD_NAMES);
+// The contract names exactly the library's methods: adding one there and not here fails to compile.
+type MethodsAgree = [BdlMethod] extends [(typeof METHOD_NAMES)[number]] ? ([(typeof METHOD_NAMES)[number]] extends [BdlMethod] ? true : never) : never;
+export const methodsAgree: MethodsAgree = true;
+export const SimulateAcquisitionName = z.enum(['bald', 'batchbald', 'power-bald', 'entropy', 'var-ratios', 'mean-std', 'margin', 'random']);
 export const ExportFormat = z.enum(['csv', 'folders', 'json']);
 export const ImageSize = z.union([z.literal(28), z.literal(64), z.literal(128), z.literal(224)]);
 export const Channels = z.union([z.literal(1), z.literal(3)]);
@@ -63,6 +69,9 @@ export const ModelVersionInfo = z.object({
   metrics: MetricsSchema.nullable(),
 });
 
+/** The stopping signal of the last two model versions (src-main/simulate/stopping.ts); null before two versions. */
+export const StoppingSignal = z.object({ stop: z.boolean(), reason: z.string(), agreement: z.number().nullable(), maxEpistemic: z.number().nullable() });
+
 export const ProjectStatus = z.object({
   project: ProjectInfo,
   total: z.number(),
@@ -71,6 +80,7 @@ export const ProjectStatus = z.object({
   unsure: z.number(),
   perClass: z.array(z.object({ name: z.string(), count: z.number() })),
   models: z.array(ModelVersionInfo),
+  stopping: StoppingSignal.nullable(),
 });
 
 export const Prediction = z.object({
@@ -127,12 +137,39 @@ export const JobSpec = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('export'), out: FsPath, format: ExportFormat, force: z.boolean().optional(), deidentify: z.boolean().optional() }).strict(),
+  /** The active-learning benchmark on a labelled data set (src-main/simulate); not tied to the project's images. */
+  z
+    .object({
+      kind: z.literal('simulate'),
+      dataset: FsPath,
+      testCsv: FsPath.optional(),
+      acquisitions: z.array(SimulateAcquisitionName).min(1).max(8).optional(),
+      method: MethodName.optional(),
+      initial: z.number().int().min(2).max(1_000_000).optional(),
+      step: z.number().int().min(1).max(100_000).optional(),
+      rounds: z.number().int().min(0).max(100_000).optional(),
+      seeds: z.number().int().min(1).max(1000).optional(),
+      seed: z.number().int().min(0).max(2 ** 31).optional(),
+      epochs: z.number().int().min(1).max(500).optional(),
+      samples: z.number().int().min(1).max(1000).optional(),
+      poolSize: z.number().int().min(1).max(100_000_000).optional(),
+      poolSubset: z.number().int().min(1).max(100_000_000).optional(),
+      testSize: z.number().int().min(1).max(100_000_000).optional(),
+      imageSize: ImageSize.optional(),
+      channels: Channels.optional(),
+      warmStart: z.enum(['random', 'kcenter']).optional(),
+      warmStartRounds: z.number().int().min(0).max(100_000).optional(),
+      out: FsPath.optional(),
+    })
+    .strict(),
 ]);
+
+const Quartiles = z.object({ median: z.number().nullable(), q1: z.number().nullable(), q3: z.number().nullable() });
 
 export const JobState = z.object({
   jobId: JobId,
   projectId: ProjectId,
-  kind: z.enum(['import', 'train', 'export']),
+  kind: z.enum(['import', 'train', 'export', 'simulate']),
   status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   fraction: z.number(),
   message: z.string(),
@@ -148,6 +185,23 @@ export const JobState = z.object({
       z.object({ kind: z.literal('import'), summary: ImportSummary }),
       z.object({ kind: z.literal('train'), modelVersion: ModelVersionInfo }),
       z.object({ kind: z.literal('export'), out: z.string(), rows: z.number(), files: z.number() }),
+      z.object({
+        kind: z.literal('simulate'),
+        /** Folder of rounds.csv, summary.json, learning-curve.svg, when asked for. */
+        out: z.string().nullable(),
+        seconds: z.number(),
+        rounds: z.number(),
+        acquisitions: z.array(
+          z.object({
+            acquisition: SimulateAcquisitionName,
+            seeds: z.number(),
+            labelsTo90: Quartiles,
+            labelsTo95: Quartiles,
+            finalAccuracy: Quartiles,
+            curve: z.array(z.object({ labels: z.number(), median: z.number(), q1: z.number(), q3: z.number() })),
+          }),
+        ),
+      }),
     ])
     .optional(),
 });

@@ -1,13 +1,26 @@
 import { Button, FormControl, InputLabel, MenuItem, Paper, Select, Stack, TextField, Typography } from '@mui/material';
 import { useEffect, useRef, useState } from 'react';
-import type { JobStateT } from '../../src-main/service/contract.ts';
+import { METHOD_NAMES, type JobStateT } from '../../src-main/service/contract.ts';
 import { useClient } from '../client/ClientContext.tsx';
 import { useJob } from '../hooks/useJob.ts';
 import { useNotify } from '../hooks/useNotify.tsx';
 import { useProject } from '../hooks/useProject.tsx';
 import { JobProgress } from './JobProgress.tsx';
 
-type Method = 'mc-dropout' | 'map';
+type Method = (typeof METHOD_NAMES)[number];
+
+/** How each method is introduced to the clinician choosing it. */
+const METHOD_LABELS: Record<Method, string> = {
+  'mc-dropout': 'MC dropout (Bayesian)',
+  map: 'MAP (point estimate, no uncertainty)',
+  ensemble: 'Deep ensemble (5 networks)',
+  vi: 'Variational inference (Bayes by Backprop)',
+  ivon: 'IVON (variational, Adam-like)',
+  sgld: 'SGLD (Langevin sampling)',
+  laplace: 'Laplace (post hoc)',
+  'last-layer': 'Last-layer Bayesian head',
+  dkl: 'Deep kernel learning (GP head)',
+};
 
 /** Train a model version: a job with epoch, loss and time left; cancellable. */
 export function TrainPanel({ onTrained }: { onTrained(): void }) {
@@ -63,8 +76,11 @@ export function TrainPanel({ onTrained }: { onTrained(): void }) {
         <FormControl size="small" sx={{ minWidth: 190 }}>
           <InputLabel id="method-label">Method</InputLabel>
           <Select labelId="method-label" label="Method" value={method} onChange={(e) => setMethod(e.target.value as Method)} disabled={running}>
-            <MenuItem value="mc-dropout">MC dropout (Bayesian)</MenuItem>
-            <MenuItem value="map">MAP (point estimate)</MenuItem>
+            {METHOD_NAMES.map((m) => (
+              <MenuItem key={m} value={m}>
+                {METHOD_LABELS[m]}
+              </MenuItem>
+            ))}
           </Select>
         </FormControl>
         <TextField

@@ -8,6 +8,7 @@ import { ImageViewer } from '../components/ImageViewer.tsx';
 import { ImageFacts } from '../components/ImageFacts.tsx';
 import { PredictionPanel } from '../components/PredictionPanel.tsx';
 import { QueueList } from '../components/QueueList.tsx';
+import { StoppingBanner } from '../components/StoppingBanner.tsx';
 import { isForeignKeyTarget } from '../hooks/keyboard.ts';
 import { useNotify } from '../hooks/useNotify.tsx';
 import { useProject } from '../hooks/useProject.tsx';
@@ -31,7 +32,7 @@ function basename(p: string): string {
 export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
   const client = useClient();
   const { notify, notifyError } = useNotify();
-  const { project, annotator, refreshStatus, dataRevision } = useProject();
+  const { project, annotator, refreshStatus, dataRevision, status } = useProject();
   const [acquisition, setAcquisition] = useState<AcquisitionNameT>(() => (localStorage.getItem('episteme.acquisition') as AcquisitionNameT | null) ?? 'bald');
   const queue = useQueue(project.projectId, acquisition, dataRevision);
   const cache = useMemo(() => new ImageCache(client, project.projectId), [client, project.projectId, dataRevision]);
@@ -220,6 +221,7 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
             {labelledCount} labelled this session
           </Typography>
         </Stack>
+        <StoppingBanner stopping={status?.stopping} />
         <Box sx={{ flex: 1, minHeight: 0 }}>
           <ImageViewer image={current ? shown : null} loading={loadingImage && Boolean(current)} />
         </Box>

@@ -6,6 +6,7 @@ import { LearningCurveChart } from '../components/LearningCurveChart.tsx';
 import { ReliabilityChart } from '../components/ReliabilityChart.tsx';
 import { TrainPanel } from '../components/TrainPanel.tsx';
 import { VersionsTable } from '../components/VersionsTable.tsx';
+import { StoppingBanner } from '../components/StoppingBanner.tsx';
 import { useNotify } from '../hooks/useNotify.tsx';
 import { useProject } from '../hooks/useProject.tsx';
 
@@ -14,7 +15,7 @@ type Models = Response<'model.list'>;
 export function ModelScreen() {
   const client = useClient();
   const { notifyError } = useNotify();
-  const { project, dataRevision } = useProject();
+  const { project, dataRevision, status } = useProject();
   const [models, setModels] = useState<Models | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
 
@@ -33,11 +34,13 @@ export function ModelScreen() {
   return (
     <Box sx={{ p: 2, height: '100%', overflow: 'auto', boxSizing: 'border-box' }} data-testid="model-screen">
       <Stack spacing={2} sx={{ maxWidth: 1280, mx: 'auto' }}>
+        <StoppingBanner stopping={status?.stopping} />
         <TrainPanel onTrained={onTrained} />
         <Paper variant="outlined">
-          <Typography variant="subtitle2" sx={{ px: 2, pt: 1.5 }}>
-            Model versions
-          </Typography>
+          <Stack direction="row" spacing={1} sx={{ px: 2, pt: 1.5, alignItems: 'center' }}>
+            <Typography variant="subtitle2">Model versions</Typography>
+            <StoppingBanner stopping={status?.stopping} variant="chip" />
+          </Stack>
           <VersionsTable versions={models?.versions ?? []} selected={selected} onSelect={setSelected} />
         </Paper>
         <Stack direction={{ xs: 'column', md: 'row' }} spacing={2}>

@@ -57,7 +57,7 @@ function ProjectView({ project, annotator, initialImport, onSetAnnotator, onClos
               <Chip
                 size="small"
                 color="info"
-                label={`${activeJob.kind === 'train' ? 'Training' : activeJob.kind === 'import' ? 'Importing' : 'Exporting'} ${Math.round(activeJob.fraction * 100)}%`}
+                label={`${activeJob.kind === 'train' ? 'Training' : activeJob.kind === 'import' ? 'Importing' : activeJob.kind === 'simulate' ? 'Simulating' : 'Exporting'} ${Math.round(activeJob.fraction * 100)}%`}
                 data-testid="active-job"
               />
             </Tooltip>

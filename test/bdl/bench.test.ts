@@ -6,7 +6,8 @@
  *
  * wasm runs the full round. The cpu backend is ~100× slower on convolutions (a full round would
  * take hours), so for cpu a few training steps and one scoring batch are timed and extrapolated;
- * EPISTEME_BDL_BENCH_CPU_FULL=1 runs it in full anyway.
+ * EPISTEME_BDL_BENCH_CPU_FULL=1 runs it in full anyway. EPISTEME_BDL_BENCH_BACKENDS=wasm (or cpu)
+ * restricts the backends (default: wasm,cpu).
  */
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -72,13 +73,16 @@ async function round(backend: BackendName, full: boolean) {
 test('standard round timings (wasm, cpu)', { timeout: 3 * 3600_000 }, async (t) => {
   if (!enabled) return t.skip('set EPISTEME_BDL_BENCH=1 to time the standard round (takes minutes)');
   if (!mnistAvailable()) return t.skip(MNIST_SKIP);
+  const backends = (process.env.EPISTEME_BDL_BENCH_BACKENDS ?? 'wasm,cpu').split(',').map((b) => b.trim());
   const results: unknown[] = [];
-  const wasm = await round('wasm', true);
-  results.push({ ...wasm, wasmInfo: backendInfo()?.wasm });
-  console.log('[bdl bench]', JSON.stringify(results[0]));
-  const cpu = await round('cpu', process.env.EPISTEME_BDL_BENCH_CPU_FULL === '1');
-  results.push(cpu);
-  console.log('[bdl bench]', JSON.stringify(cpu));
+  for (const b of backends) {
+    const r =
+      b === 'wasm'
+        ? { ...(await round('wasm', true)), wasmInfo: backendInfo()?.wasm }
+        : await round(b as BackendName, process.env.EPISTEME_BDL_BENCH_CPU_FULL === '1');
+    results.push(r);
+    console.log('[bdl bench]', JSON.stringify(r));
+  }
   t.diagnostic(JSON.stringify(results));
   await tf.nextFrame();
 });

@@ -45,12 +45,13 @@ describe('createPosterior', () => {
     assert.equal(b.method, 'mc-dropout');
     a.dispose();
     b.dispose();
-    assert.deepEqual(Object.keys(methodRegistry).sort(), ['map', 'mc-dropout']);
+    // more methods are registered as they are added; these two are the base ones
+    for (const m of ['map', 'mc-dropout'] as const) assert.equal(methodRegistry[m].method, m);
   });
 
   test('refuses invalid combinations with clear errors', () => {
     const bad: [Partial<PosteriorOptions> & Record<string, unknown>, RegExp][] = [
-      [{ method: 'laplacian' as never }, /Unknown method 'laplacian'. Known methods: map, mc-dropout/],
+      [{ method: 'laplacian' as never }, /Unknown method 'laplacian'\. Known methods: map, mc-dropout/],
       [{ hessianStructure: 'kron' }, /hessianStructure is not applicable to method 'mc-dropout'/],
       [{ method: 'map', hessianStructure: 'diag' }, /hessianStructure is not applicable to method 'map'/],
       [{ method: 'map', subsetOfWeights: 'last-layer' }, /subsetOfWeights is not applicable to method 'map'/],

@@ -31,7 +31,10 @@ import { mulberry32 } from '../util/random.ts';
 import { dims, entropyOf } from './base.ts';
 
 export interface BatchBaldOptions {
-  /** M, sampled configurations when the exact joint is too large (default 10,000). */
+  /**
+   * M, sampled configurations when the exact joint is too large (default 1,000: on 2 CPU cores a
+   * greedy step over 2,000 candidates with S = 20, C = 10 then takes ~1.5 s; 10,000 takes ~15 s).
+   */
   samples?: number;
   /** Largest number of configurations C^(n−1) enumerated exactly (default = `samples`). */
   exactLimit?: number;
@@ -153,7 +156,7 @@ function configurations(
  */
 export function batchBald(p: PredictiveSamples, b: number, opts: BatchBaldOptions = {}): BatchBaldResult {
   const [S, N, C] = dims(p);
-  const M = opts.samples ?? 10_000;
+  const M = opts.samples ?? 1000;
   const exactLimit = opts.exactLimit ?? M;
   if (!(Number.isInteger(b) && b >= 0)) throw new Error(`batchBald: batch size must be a non-negative integer, got ${b}`);
   if (!(Number.isInteger(M) && M >= 1)) throw new Error(`batchBald: samples must be a positive integer, got ${M}`);

@@ -69,8 +69,8 @@ export function minimizeLbfgs(fun: Objective, x0: ArrayLike<number>, opts: Lbfgs
     return s;
   };
 
-  let x = project(Float64Array.from(x0));
-  let { f, g } = evaluate(x);
+  let x: Float64Array = project(Float64Array.from(x0));
+  let { f, g } = evaluate(x) as { f: number; g: Float64Array };
   if (!Number.isFinite(f)) throw new Error(`L-BFGS: objective is ${f} at the starting point`);
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
@@ -125,7 +125,7 @@ export function minimizeLbfgs(fun: Objective, x0: ArrayLike<number>, opts: Lbfgs
       for (let i = 0; i < n; i++) d[i] /= Math.max(1, gn);
       dg = dot(d, g);
     }
-    const ls = lineSearch(evaluate, project, x, f, g, d, dg);
+    const ls = lineSearch(evaluate, project, x, f, d, dg);
     if (!ls) {
       if (S.length > 0) {
         S.length = 0;
@@ -176,7 +176,6 @@ function lineSearch(
   project: (x: Float64Array) => Float64Array,
   x: Float64Array,
   f0: number,
-  g0: Float64Array,
   d: Float64Array,
   dg0: number,
 ): { x: Float64Array; f: number; g: Float64Array } | null {

@@ -10,6 +10,13 @@ import { validateGalCnnConfig } from '../models/galCnn.ts';
 import { Posterior } from './base.ts';
 import { MapPosterior } from './map.ts';
 import { MCDropoutPosterior } from './mcDropout.ts';
+import { EnsemblePosterior, validateEnsembleOptions } from './ensemble.ts';
+import { IVONPosterior, validateIvonOptions } from './ivon.ts';
+import { SGLDPosterior, validateSgldOptions } from './sgld.ts';
+import { VIPosterior } from './vi.ts';
+import { LaplacePosterior, validateLaplaceOptions } from './laplace.ts';
+import { LastLayerPosterior, validateLastLayerOptions } from './lastLayer.ts';
+import { DklPosterior, validateDklOptions } from './dkl.ts';
 import type { HessianStructure, Method, PosteriorOptions, Prior, SerializedPosterior, SubsetOfWeights } from './types.ts';
 
 export interface MethodSpec {
@@ -21,7 +28,12 @@ export interface MethodSpec {
     hessianStructure: readonly HessianStructure[];
     prior: readonly Prior[];
   };
-  create(options: PosteriorOptions, net?: GalCnn): Posterior;
+  /** Method-specific options this method accepts (refused for every other method). */
+  options?: readonly (keyof PosteriorOptions)[];
+  /** Checks the values of the method-specific options (throws a clear Error). */
+  validate?(options: PosteriorOptions): void;
+  /** `net` and `from` are given when deserialising (`from` holds method state, e.g. extra arrays). */
+  create(options: PosteriorOptions, net?: GalCnn, from?: SerializedPosterior): Posterior;
 }
 
 export const methodRegistry: Record<Method, MethodSpec> = {
@@ -36,6 +48,60 @@ export const methodRegistry: Record<Method, MethodSpec> = {
     description: 'Monte-Carlo dropout (Gal & Ghahramani 2016); trunk once, head T times.',
     supports: { subsetOfWeights: ['all', 'last-layer'], hessianStructure: [], prior: ['gaussian', 'laplace'] },
     create: (o, net) => new MCDropoutPosterior(o, net),
+  },
+  ensemble: {
+    method: 'ensemble',
+    description: 'Deep ensemble (Lakshminarayanan et al. 2017): K MAP members from different seeds, S = K.',
+    supports: { subsetOfWeights: [], hessianStructure: [], prior: ['gaussian', 'laplace'] },
+    options: ['ensembleSize'],
+    validate: validateEnsembleOptions,
+    create: (o, net, from) => new EnsemblePosterior(o, net, from),
+  },
+  vi: {
+    method: 'vi',
+    description: 'Mean-field VI, Bayes by Backprop (Blundell et al. 2015), on the dense layers; convolutions MAP.',
+    supports: { subsetOfWeights: ['all', 'last-layer'], hessianStructure: [], prior: ['gaussian'] },
+    create: (o, net, from) => new VIPosterior(o, net, from),
+  },
+  ivon: {
+    method: 'ivon',
+    description: 'IVON (Shen et al. 2024): mean-field Gaussian over all weights by variational online Newton.',
+    supports: { subsetOfWeights: ['all'], hessianStructure: [], prior: ['gaussian'] },
+    options: ['ivonPredict', 'ivonEss', 'ivonHessInit'],
+    validate: validateIvonOptions,
+    create: (o, net, from) => new IVONPosterior(o, net, from),
+  },
+  sgld: {
+    method: 'sgld',
+    description: 'Stochastic gradient Langevin dynamics (Welling & Teh 2011); a bank of weight samples.',
+    supports: { subsetOfWeights: ['all', 'last-layer'], hessianStructure: [], prior: ['gaussian', 'laplace'] },
+    options: ['sgldSamples', 'sgldBurnIn', 'sgldTemperature'],
+    validate: validateSgldOptions,
+    create: (o, net, from) => new SGLDPosterior(o, net, from),
+  },
+  laplace: {
+    method: 'laplace',
+    description: "Post hoc Laplace on the MAP network (laplace-torch): GGN full/diag/kron, marglik prior precision; 'mc' or GLM 'probit' predictive.",
+    supports: { subsetOfWeights: ['last-layer', 'all'], hessianStructure: ['kron', 'diag', 'full'], prior: ['gaussian'] },
+    options: ['predictive'],
+    validate: validateLaplaceOptions,
+    create: (o, net, from) => new LaplacePosterior(o, net, from),
+  },
+  'last-layer': {
+    method: 'last-layer',
+    description: "Bayesian last layer on the 128-d features: softmax regression by Laplace ('logistic') or closed-form BLR ('linear').",
+    supports: { subsetOfWeights: [], hessianStructure: ['full', 'kron', 'diag'], prior: ['gaussian'] },
+    options: ['predictive', 'lastLayerModel'],
+    validate: validateLastLayerOptions,
+    create: (o, net, from) => new LastLayerPosterior(o, net, from),
+  },
+  dkl: {
+    method: 'dkl',
+    description: 'Deep kernel learning: exact RBF GP heads on the 128-d features (Dirichlet label regression), latent samples → softmax.',
+    supports: { subsetOfWeights: [], hessianStructure: [], prior: ['gaussian', 'laplace'] },
+    options: ['predictive'],
+    validate: validateDklOptions,
+    create: (o, net, from) => new DklPosterior(o, net, from),
   },
 };
 
@@ -76,6 +142,15 @@ export function validatePosteriorOptions(opts: PosteriorOptions): MethodSpec {
   if (opts.seed !== undefined && !Number.isInteger(opts.seed)) {
     throw new Error(`seed must be an integer; got ${opts.seed}`);
   }
+  // Options that belong to other methods (MethodSpec.options) are refused.
+  for (const other of Object.values(methodRegistry)) {
+    for (const key of other.options ?? []) {
+      if (opts[key] !== undefined && !(spec.options ?? []).includes(key)) {
+        throw new Error(`${key} is an option of method '${other.method}', not applicable to method '${m}'; remove it`);
+      }
+    }
+  }
+  spec.validate?.(opts);
   validateGalCnnConfig({ imageSize: opts.imageSize, channels: opts.channels, numClasses: opts.numClasses });
   return spec;
 }
@@ -90,7 +165,7 @@ export async function deserializePosterior(s: SerializedPosterior): Promise<Post
   const spec = validatePosteriorOptions(s.json.options);
   if (s.json.method !== s.json.options.method) throw new Error('deserialize: method and options.method disagree');
   const net = await Posterior.loadNetwork(s);
-  const p = spec.create(s.json.options, net);
+  const p = spec.create(s.json.options, net, s);
   p.restoreFitReport(s.json.fitReport ?? null);
   return p;
 }

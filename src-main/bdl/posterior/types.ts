@@ -8,9 +8,18 @@
  * Approximate-inference method.
  * - 'map': the point estimate (weight decay = Gaussian prior); predictive is one softmax, S = 1.
  * - 'mc-dropout': Gal & Ghahramani 2016, dropout as variational inference; S = mcSamples passes.
+ * - 'ensemble': deep ensembles (Lakshminarayanan et al. 2017), K MAP members; S = K.
+ * - 'vi': mean-field VI, Bayes by Backprop (Blundell et al. 2015) on the dense layers; S = mcSamples.
+ * - 'ivon': IVON (Shen et al. 2024), mean-field Gaussian over all weights; S = mcSamples or 1 (mean).
+ * - 'sgld': stochastic gradient Langevin dynamics (Welling & Teh 2011); S = the bank (sgldSamples).
+ * - 'laplace': post hoc Laplace on the MAP network (laplace-torch; GGN full/diag/kron, marglik τ);
+ *   S = mcSamples weight samples ('mc') or 1 (GLM 'probit').
+ * - 'last-layer': Bayesian last layer on the 128-d features: softmax regression by Laplace
+ *   ('logistic') or closed-form Bayesian linear regression of one-hot labels ('linear').
+ * - 'dkl': deep kernel learning — exact GP heads (RBF) on the features, Dirichlet label regression.
  * Planned: 'ensemble' | 'vi' | 'ivon' | 'sgld' | 'laplace' | 'last-layer' | 'gp' | 'dkl' | 'lora-*'.
  */
-export type Method = 'map' | 'mc-dropout';
+export type Method = 'map' | 'mc-dropout' | 'ensemble' | 'vi' | 'ivon' | 'sgld' | 'laplace' | 'last-layer' | 'dkl';
 
 /** Which weights are treated as random (the rest are MAP). */
 export type SubsetOfWeights = 'all' | 'last-layer';
@@ -40,6 +49,32 @@ export interface PosteriorOptions {
   /** 1 (grey) or 3 (RGB). */
   channels: number;
   numClasses: number;
+  /**
+   * 'laplace', 'last-layer' (logistic), 'dkl': 'mc' (default) = S samples (weights through the
+   * linearised network, or latent functions); 'probit' = the deterministic probit approximation of
+   * the Gaussian-logit predictive (MacKay 1992), S = 1 — BALD is then 0 for every image: use 'mc'
+   * for BALD. 'laplace' only: 'nn' = weight samples through the full non-linear network.
+   */
+  predictive?: 'mc' | 'probit' | 'nn';
+  /**
+   * 'last-layer': 'logistic' (default) = Bayesian softmax regression on the features by Laplace;
+   * 'linear' = closed-form Bayesian linear regression of one-hot labels (Bishop §3.3).
+   */
+  lastLayerModel?: 'linear' | 'logistic';
+  /** 'ensemble': K, the number of members (default 5); the predictive has S = K. */
+  ensembleSize?: number;
+  /** 'ivon': predict at the mean m ('mean', S = 1, "IVON@mean") or with S weight samples ('samples', default). */
+  ivonPredict?: 'mean' | 'samples';
+  /** 'ivon': λ, the effective sample size (default N, the number of training examples). */
+  ivonEss?: number;
+  /** 'ivon': h₀, the initial Hessian (default max(0.1, 2500/λ), i.e. initial σ = 1/√(λ(h₀ + δ)) ≤ 0.02). */
+  ivonHessInit?: number;
+  /** 'sgld': S, the number of samples kept in the bank and used to predict (default 20). */
+  sgldSamples?: number;
+  /** 'sgld': fraction of the fit's steps used as burn-in, in [0, 1) (default 0.5). */
+  sgldBurnIn?: number;
+  /** 'sgld': temperature T of the injected noise N(0, h·T) (default 1 = the posterior; < 1 = cold). */
+  sgldTemperature?: number;
 }
 
 export interface FitProgress {
