@@ -9,7 +9,7 @@ import { progressBar } from './progress.ts';
 
 interface SimulateCliOptions {
   dataset: string;
-  acquisition: string;
+  acquisition?: SimAcquisition[];
   method: string;
   initial: number;
   step: number;
@@ -82,7 +82,7 @@ export function registerSimulateCommand(program: Command): void {
     .command('simulate')
     .description('benchmark acquisition functions with an oracle: label, retrain from scratch, evaluate on held-out images, round after round')
     .requiredOption('--dataset <dir>', 'an MNIST idx folder (pool = images 0–7999, held out = 8000–9999) or an image folder with labels.csv (path,label)')
-    .option('--acquisition <names>', `comma-separated: ${SIMULATE_ACQUISITIONS.join(', ')}`, parseAcquisitions, [...DEFAULT_SIM_ACQUISITIONS])
+    .option('--acquisition <names>', `comma-separated: ${SIMULATE_ACQUISITIONS.join(', ')} (default: ${DEFAULT_SIM_ACQUISITIONS.join(',')})`, parseAcquisitions)
     .option('--method <method>', SIM_METHODS.join(' | '), 'mc-dropout')
     .option('--initial <n>', 'class-balanced random initial labelled set', parseIntOption(2, 1_000_000), 20)
     .option('--step <n>', 'images acquired per round', parseIntOption(1, 100_000), 10)
@@ -114,7 +114,7 @@ export function registerSimulateCommand(program: Command): void {
         testCsv: opts.testCsv,
         imageSize: opts.imageSize,
         channels: opts.channels as 1 | 3,
-        acquisitions: opts.acquisition as unknown as SimAcquisition[],
+        acquisitions: opts.acquisition ?? [...DEFAULT_SIM_ACQUISITIONS],
         method: opts.method as SimulateOptions['method'],
         initial: opts.initial,
         step: opts.step,

@@ -111,7 +111,9 @@ export async function importPaths(project: Project, inputs: string[], options: I
       if (options.signal?.aborted) throw new ImportCancelledError();
       const file = files[next++];
       try {
-        pending.push(await importOne(project, file, options.maxPixels));
+        // Awaited first: `pending.push(await …)` would bind the array before a concurrent flush swaps it.
+        const record = await importOne(project, file, options.maxPixels);
+        pending.push(record);
         if (pending.length >= IMPORT_BATCH) flush();
       } catch (error) {
         summary.failed.push(describeFailure(file, error));

@@ -66,7 +66,7 @@ function selectPositions(req: RunRequest, p: PredictiveSamples, k: number, seed:
 
 export async function runActiveLearning(
   req: RunRequest,
-  hooks: { onProgress?(p: RunProgress): void; backend?: string } = {},
+  hooks: { onProgress?(p: RunProgress): void } = {},
 ): Promise<{ records: RoundRecord[]; seconds: number }> {
   const started = performance.now();
   const per = req.imageSize * req.imageSize * req.channels;

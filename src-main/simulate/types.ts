@@ -1,10 +1,10 @@
 /** Options, per-round records and summaries of the active-learning simulator. */
 import type { Method } from '../bdl/posterior/types.ts';
-import { METHOD_NAMES } from '../service/contract.ts';
+import { METHOD_NAMES, SimulateAcquisitionName } from '../service/contract.ts';
 import type { StoppingOptions } from './stopping.ts';
 
-/** The acquisition functions the simulator compares. */
-export const SIMULATE_ACQUISITIONS = ['bald', 'batchbald', 'power-bald', 'entropy', 'var-ratios', 'mean-std', 'margin', 'random'] as const;
+/** The acquisition functions the simulator compares (the contract's list, so the app job and the CLI agree). */
+export const SIMULATE_ACQUISITIONS = SimulateAcquisitionName.options;
 export type SimAcquisition = (typeof SIMULATE_ACQUISITIONS)[number];
 /** Gal et al. 2017's five + margin + BatchBALD (the CLI's default comparison). */
 export const DEFAULT_SIM_ACQUISITIONS: readonly SimAcquisition[] = ['bald', 'batchbald', 'entropy', 'var-ratios', 'mean-std', 'margin', 'random'];

@@ -47,6 +47,10 @@ import {
   tensorBlock,
 } from '../../src-main/bdl/laplace/network.ts';
 import { imagesToTensor } from '../../src-main/bdl/util/tensors.ts';
+import { glmVarianceOp, sampleLinearWeights } from '../../src-main/bdl/laplace/tensors.ts';
+import { createPosterior, deserializePosterior, Posterior, type PosteriorOptions, type PredictiveSamples } from '../../src-main/bdl/posterior/index.ts';
+import { LaplacePosterior } from '../../src-main/bdl/posterior/laplace.ts';
+import { bald } from '../../src-main/bdl/acquisition/index.ts';
 
 // ---------------------------------------------------------------- core (plain TypeScript, float64)
 
@@ -479,5 +483,190 @@ describe("Laplace over all weights of the Gal CNN (subsetOfWeights 'all')", () =
       net.dispose();
     }
     assert.equal(tf.memory().numTensors, before_, 'tensors leaked');
+  });
+});
+
+describe("the 'laplace' posterior", () => {
+  before(async () => {
+    await initBackend('wasm');
+  });
+  const base: PosteriorOptions = { method: 'laplace', imageSize: 28, channels: 1, numClasses: 2, seed: 3 };
+  const train = bars(40, 1);
+  const test_ = bars(40, 2);
+
+  function accuracy(p: PredictiveSamples, y: Int32Array): number {
+    const [S, N, C] = p.shape;
+    let correct = 0;
+    for (let n = 0; n < N; n++) {
+      let best = 0;
+      let bestP = -1;
+      for (let c = 0; c < C; c++) {
+        let m = 0;
+        for (let s = 0; s < S; s++) m += p.probs[(s * N + n) * C + c] / S;
+        if (m > bestP) {
+          bestP = m;
+          best = c;
+        }
+      }
+      if (best === y[n]) correct++;
+    }
+    return correct / N;
+  }
+  function rowsSumToOne(p: PredictiveSamples): void {
+    const [S, N, C] = p.shape;
+    for (let i = 0; i < S * N; i++) {
+      let t = 0;
+      for (let c = 0; c < C; c++) t += p.probs[i * C + c];
+      assert.ok(Math.abs(t - 1) < 1e-5, `row ${i} sums to ${t}`);
+    }
+  }
+  /** The same fitted posterior with other options (state carried over through serialisation). */
+  async function withOptions(post: Posterior, patch: Partial<PosteriorOptions>): Promise<Posterior> {
+    const s = await post.serialize();
+    const json = JSON.parse(JSON.stringify(s.json));
+    json.options = { ...json.options, ...patch };
+    return deserializePosterior({ json, weights: s.weights.slice(0) });
+  }
+
+  test('GLM variance tensors equal the float64 reference for every structure', () => {
+    const before_ = tf.memory().numTensors;
+    const { f, labels } = synthetic(30, 6, 3, 61);
+    const targets = { likelihood: 'categorical' as const, labels };
+    const map = fitLinearMap(f, targets, 3, 1);
+    const F = linearForward(f, map.w, 3);
+    const fTest = synthetic(9, 6, 3, 62).f;
+    for (const structure of ['full', 'diag', 'kron'] as const) {
+      const prep = prepareBlock(linearGgn(f, F, 3, targets, structure), 0.5);
+      const ref = linearGlmPredictive(prep, map.w, fTest, 3);
+      const op = glmVarianceOp(prep, 7, 3);
+      const got = tf.tidy(() => op.variance(tf.tensor2d(Float32Array.from(fTest.phi), [9, 6])).dataSync());
+      op.dispose();
+      assert.ok(relMax(got, ref.variance) < 1e-4, `${structure}: ${relMax(got, ref.variance)}`);
+      // weight samples: mean and covariance of the stacked draws
+      const S = 4000;
+      const w = sampleLinearWeights(prep, map.w, 7, 3, S, 5);
+      const cov = prep.covariance();
+      for (const [a, b] of [[0, 0], [4, 4], [4, 7], [20, 20], [20, 11]]) {
+        let ma = 0;
+        let mb = 0;
+        let mab = 0;
+        for (let s = 0; s < S; s++) {
+          const va = w[Math.floor(a / 3) * S * 3 + s * 3 + (a % 3)];
+          const vb = w[Math.floor(b / 3) * S * 3 + s * 3 + (b % 3)];
+          ma += va / S;
+          mb += vb / S;
+          mab += (va * vb) / S;
+        }
+        assert.ok(Math.abs(ma - map.w[a]) < 5 * Math.sqrt(cov[a * 21 + a] / S), `${structure} mean ${a}`);
+        const c = mab - ma * mb;
+        assert.ok(Math.abs(c - cov[a * 21 + b]) < 0.1 * Math.sqrt(cov[a * 21 + a] * cov[b * 21 + b]), `${structure} cov ${a},${b}: ${c} vs ${cov[a * 21 + b]}`);
+      }
+    }
+    assert.equal(tf.memory().numTensors, before_);
+  });
+
+  test('last layer, kron (defaults): marglik τ, mc / probit / nn predictives, serialisation, no leaks', async () => {
+    const before_ = tf.memory().numTensors;
+    const post = createPosterior({ ...base, mcSamples: 32 }) as LaplacePosterior;
+    assert.ok(post instanceof LaplacePosterior && post.method === 'laplace');
+    await assert.rejects(post.predictiveSamples(test_.x), /call fit first/);
+    await post.fit(train.x, train.y, { epochs: 3, batchSize: 16 });
+    const sum = post.summary!;
+    assert.equal(sum.subsetOfWeights, 'last-layer');
+    assert.equal(sum.hessianStructure, 'kron');
+    assert.equal(sum.parameters, 129 * 2);
+    assert.ok(sum.priorPrecisionOptimized);
+    const tau = post.priorPrecision;
+    for (const bad of [1e-3, tau / 10, tau * 10, 1e3]) assert.ok(post.logMarginalLikelihood() > post.logMarginalLikelihood(bad), `τ* = ${tau} vs ${bad}`);
+    const p = await post.predictiveSamples(test_.x);
+    assert.deepEqual(p.shape, [32, 40, 2]);
+    rowsSumToOne(p);
+    assert.ok(accuracy(p, test_.y) >= 0.7, `mc accuracy ${accuracy(p, test_.y)}`);
+    const b = bald.score(p);
+    assert.ok(b.every((v) => v >= 0 && Number.isFinite(v)) && b.some((v) => v > 1e-3));
+    // serialisation: same predictive after a JSON round trip
+    const s = await post.serialize();
+    const back = await deserializePosterior({ json: JSON.parse(JSON.stringify(s.json)), weights: s.weights.slice(0) });
+    assert.ok(back instanceof LaplacePosterior);
+    assert.equal((back as LaplacePosterior).priorPrecision, tau);
+    assert.deepEqual((await back.predictiveSamples(test_.x)).probs, p.probs);
+    back.dispose();
+    // probit: S = 1, equals the float64 GLM + probit on the same features
+    const probit = await withOptions(post, { predictive: 'probit' });
+    const q = await probit.predictiveSamples(test_.x);
+    assert.deepEqual(q.shape, [1, 40, 2]);
+    rowsSumToOne(q);
+    assert.ok(accuracy(q, test_.y) >= 0.9, `probit accuracy ${accuracy(q, test_.y)}`);
+    const feats = await post.features(test_.x);
+    const w = (await readParameters(post.network))[3];
+    const glm = linearGlmPredictive(prepareBlock(post.curvature[0], tau), w, { phi: feats.features, n: 40, d: 128 }, 2);
+    assert.ok(maxAbsDiff(q.probs, probitSoftmax(glm.mean, glm.variance, 40, 2)) < 1e-4);
+    assert.ok(bald.score(q).every((v) => v === 0), 'one deterministic sample → BALD = 0');
+    probit.dispose();
+    // 'nn' is the same predictive as 'mc' for the (linear) last layer
+    const nn = await withOptions(post, { predictive: 'nn' });
+    assert.deepEqual((await nn.predictiveSamples(test_.x)).probs, p.probs);
+    nn.dispose();
+    post.dispose();
+    assert.equal(tf.memory().numTensors, before_, 'tensors leaked');
+  });
+
+  test("all weights: kron (dense KFAC, dense1 low rank, conv diag) — linearised 'mc' and 'probit' above chance; 'nn' runs", async () => {
+    const before_ = tf.memory().numTensors;
+    const t0 = performance.now();
+    const post = createPosterior({ ...base, subsetOfWeights: 'all', hessianStructure: 'kron', priorPrecision: 4, mcSamples: 8 }) as LaplacePosterior;
+    await post.fit(train.x, train.y, { epochs: 3, batchSize: 16 });
+    const sum = post.summary!;
+    assert.deepEqual(sum.layerStructures, ['diag', 'diag', 'kron-lowrank', 'kron']);
+    assert.equal(sum.parameters, 544 + 16416 + 495744 + 258);
+    assert.equal(sum.priorPrecision, 4);
+    assert.equal(sum.priorPrecisionOptimized, false);
+    const p = await post.predictiveSamples(test_.x);
+    assert.deepEqual(p.shape, [8, 40, 2]);
+    rowsSumToOne(p);
+    assert.ok(accuracy(p, test_.y) >= 0.75, `mc accuracy ${accuracy(p, test_.y)}`);
+    const s = await post.serialize();
+    const back = await deserializePosterior({ json: JSON.parse(JSON.stringify(s.json)), weights: s.weights.slice(0) });
+    // joint draws: the same δθ_s for every image, so a subset predicts the same rows
+    const sub = await back.predictiveSamples(test_.x.subarray(0, 784 * 8));
+    for (let k = 0; k < 8; k++) assert.ok(maxAbsDiff(sub.probs.subarray(k * 16, (k + 1) * 16), p.probs.subarray(k * 80, k * 80 + 16)) < 1e-5);
+    back.dispose();
+    const probit = await withOptions(post, { predictive: 'probit' });
+    const q = await probit.predictiveSamples(test_.x);
+    assert.deepEqual(q.shape, [1, 40, 2]);
+    assert.ok(accuracy(q, test_.y) >= 0.75, `probit accuracy ${accuracy(q, test_.y)}`);
+    probit.dispose();
+    const nn = await withOptions(post, { predictive: 'nn' });
+    const r = await nn.predictiveSamples(test_.x.subarray(0, 784 * 8));
+    assert.deepEqual(r.shape, [8, 8, 2]);
+    rowsSumToOne(r);
+    nn.dispose();
+    // the marginal likelihood optimum is reachable after the fact too
+    const opt = post.optimizePriorPrecision();
+    assert.ok(opt.logMarginalLikelihood >= post.logMarginalLikelihood(4));
+    post.dispose();
+    assert.equal(tf.memory().numTensors, before_, 'tensors leaked');
+    console.log(`# laplace 'all' kron: fit + 4 predictives ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  });
+
+  test('refuses invalid combinations with clear messages', () => {
+    const bad: [Partial<PosteriorOptions>, RegExp][] = [
+      [{ subsetOfWeights: 'all', hessianStructure: 'full' }, /hessianStructure 'full' with subsetOfWeights 'all' is refused for the Gal CNN: P = 512962/],
+      [{ subsetOfWeights: 'all', imageSize: 224 }, /subsetOfWeights 'all' is refused at imageSize 224/],
+      [{ prior: 'laplace' }, /prior 'laplace' is not supported for method 'laplace'/],
+      [{ predictive: 'bogus' as never }, /predictive must be 'mc', 'probit' or 'nn'/],
+      [{ lastLayerModel: 'linear' }, /lastLayerModel is an option of method 'last-layer', not applicable to method 'laplace'/],
+      [{ method: 'last-layer', predictive: 'nn' }, /predictive 'nn' is not supported for method 'last-layer'/],
+      [{ method: 'last-layer', lastLayerModel: 'linear', hessianStructure: 'kron' }, /hessianStructure is not applicable to method 'last-layer' with lastLayerModel 'linear'/],
+      [{ method: 'last-layer', lastLayerModel: 'linear', predictive: 'probit' }, /predictive 'probit' is not applicable to lastLayerModel 'linear'/],
+      [{ method: 'last-layer', subsetOfWeights: 'all' }, /subsetOfWeights is not applicable to method 'last-layer'/],
+      [{ method: 'dkl', hessianStructure: 'kron' }, /hessianStructure is not applicable to method 'dkl'/],
+      [{ method: 'dkl', predictive: 'nn' }, /predictive 'nn' is not supported for method 'dkl'/],
+      [{ method: 'mc-dropout', predictive: 'probit' }, /predictive is an option of method 'laplace', not applicable to method 'mc-dropout'/],
+    ];
+    for (const [patch, re] of bad) assert.throws(() => createPosterior({ ...base, ...patch } as PosteriorOptions), re, JSON.stringify(patch));
+    for (const ok of [{ subsetOfWeights: 'all', hessianStructure: 'diag' }, { hessianStructure: 'full' }, { predictive: 'probit' }] as Partial<PosteriorOptions>[]) {
+      createPosterior({ ...base, ...ok }).dispose();
+    }
   });
 });

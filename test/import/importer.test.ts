@@ -34,6 +34,16 @@ test('import walks folders, caches model inputs once, and is idempotent by conte
   project.close();
 });
 
+test('an import larger than one write batch records every file', async () => {
+  const root = tempDir();
+  await writeTwoClassPngs(path.join(root, 'many'), 130, 7, 12);
+  const project = initProject(path.join(root, 'p'), { classes: ['bars', 'rings'], imageSize: 28 });
+  const summary = await importPaths(project, [path.join(root, 'many')], { concurrency: 4 });
+  assert.equal(summary.added, 260);
+  assert.equal(listImages(project.db).length, 260);
+  project.close();
+});
+
 test('per-file failures are listed and the import goes on', async () => {
   const root = tempDir();
   await writeTwoClassPngs(path.join(root, 'in'), 2);

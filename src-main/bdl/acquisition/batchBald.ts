@@ -19,8 +19,8 @@
  * configuration). The configurations are
  * - exact: all C^(n−1) of them, weights p(k) = 1/S Σ_s P̂[k, s], while C^(n−1) ≤ `exactLimit`;
  * - sampled: M configurations ŷ^(m) ~ p(y_{1:n−1}) (draw s uniformly, then each label from
- *   p(y_i | ω_s)), weights 1/M — the paper's Monte-Carlo estimator of the joint entropy (its eq. 12),
- *   redrawn at every greedy step from a seeded stream.
+ *   p(y_i | ω_s)), weights 1/M — the paper's importance-sampled Monte-Carlo estimate of the joint
+ *   entropy, redrawn at every greedy step from a seeded stream.
  * The first term is the same for every candidate (exact, or −1/M Σ_m log p(ŷ^(m)) when sampled).
  *
  * For b = 1 the score is H[p̄] − E_s H[p_s]: BALD. Cost per greedy step: K·S·N·C multiply-adds and

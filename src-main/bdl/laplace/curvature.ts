@@ -188,7 +188,7 @@ export function prepareBlock(b: CurvatureBlock, tau: number): PreparedBlock {
           const Z = Float64Array.from(z);
           const UtZ = matmul(UT, Z, r, dA, dG); // [r, dG]
           const proj = matmul(UtZ, qg, r, dG, dG).map((v, i) => v * dInvSqrt[i]);
-          const main = matmul(matmul(U, proj, dA, r, dG), qgT, dA, dG, dG);
+          const main = matmul(U, matmul(proj, qgT, r, dG, dG), dA, r, dG);
           if (r === dA) {
             // U Uᵀ = I: no complement
             return main;

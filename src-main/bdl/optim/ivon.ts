@@ -140,12 +140,12 @@ export class IVON extends tf.Optimizer {
     let value: tf.Scalar | null = null;
     let grads: tf.NamedTensorMap | null = null;
     try {
-      varList.forEach((v, i) => tf.tidy(() => v.assign(tf.add(means[i], noise[i]))));
-      ({ value, grads } = this.computeGradients(f, varList));
-    } finally {
-      varList.forEach((v, i) => v.assign(means[i]));
-    }
-    try {
+      try {
+        varList.forEach((v, i) => tf.tidy(() => v.assign(tf.add(means[i], noise[i]))));
+        ({ value, grads } = this.computeGradients(f, varList));
+      } finally {
+        varList.forEach((v, i) => v.assign(means[i])); // back to m, also when f throws
+      }
       const b1 = this.beta1;
       const b2 = this.beta2;
       const d = this.weightDecay;
@@ -171,6 +171,9 @@ export class IVON extends tf.Optimizer {
           v.assign(tf.sub(means[i], tf.mul(alpha, step)));
         });
       });
+    } catch (e) {
+      value?.dispose();
+      throw e;
     } finally {
       tf.dispose(means);
       tf.dispose(noise);

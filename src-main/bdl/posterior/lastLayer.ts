@@ -11,8 +11,9 @@
  *   p(y | φ, W̃) = softmax(W̃ᵀφ̃), prior W̃ ~ N(0, τ⁻¹I), posterior by the Laplace approximation
  *   (MacKay 1992): W̃* = MAP by L-BFGS (warm-started at the network's last layer), covariance
  *   (H + τI)⁻¹ with H the GGN = exact Hessian of the softmax NLL (hessianStructure 'full' by
- *   default, or 'kron' / 'diag'); τ by maximising the Laplace evidence, alternating MAP refits and
- *   the exact 1-D τ update (MacKay's evidence framework) unless priorPrecision is given.
+ *   default, or 'kron' / 'diag'); τ by maximising the Laplace evidence (MacKay's evidence
+ *   framework: the self-consistent τ = argmax LML(τ | W̃*(τ)), found by secant-accelerated
+ *   iteration of MAP refit + exact 1-D τ update, |Δ log τ| < 1e-3) unless priorPrecision is given.
  *   predictive 'mc': S weight draws, p_s = softmax(W̃_sᵀφ̃); 'probit': softmax(μ/√(1+πσ²/8)), S = 1.
  * - lastLayerModel 'linear': Bayesian linear regression of the one-hot labels in closed form
  *   (Bishop PRML §3.3: S_N⁻¹ = αI + βΦ̃ᵀΦ̃, M = βS_NΦ̃ᵀT), α, β by evidence maximisation (§3.5.2;
@@ -24,7 +25,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GalCnn } from '../models/galCnn.ts';
-import { blockEigenvalues, deserializeBlock, prepareBlock, serializeBlock, type CurvatureBlock, type CurvatureStructure, type PreparedBlock, type SerializedBlock, base64ToF64, f64ToBase64 } from '../laplace/curvature.ts';
+import {
+  base64ToF64,
+  blockEigenvalues,
+  deserializeBlock,
+  f64ToBase64,
+  prepareBlock,
+  serializeBlock,
+  type CurvatureBlock,
+  type CurvatureStructure,
+  type PreparedBlock,
+  type SerializedBlock,
+} from '../laplace/curvature.ts';
 import { blrSampleWeights, fitBlr, type BlrPosterior } from '../laplace/blr.ts';
 import { fitLinearMap, linearForward, linearGgn, squaredNorm } from '../laplace/linear.ts';
 import { laplaceLogMarginalLikelihood, optimizePriorPrecision } from '../laplace/marglik.ts';
@@ -229,30 +241,43 @@ export class LastLayerPosterior extends Posterior {
     let tau = fixed ?? 1;
     // warm start: the network's trained last layer (kernel rows then bias = W̃ row-major)
     const [kernel, bias] = this.net.model.getLayer('logits').getWeights();
-    let w: Float64Array = new Float64Array((d + 1) * C);
+    const w = new Float64Array((d + 1) * C);
     w.set(await kernel.data(), 0);
     w.set(await bias.data(), d * C);
     let map = fitLinearMap(f, targets, C, tau, { init: w });
     let block = linearGgn(f, linearForward(f, map.w, C), C, targets, this.hessianStructure);
     let iterations = 0;
-    let lml = NaN;
     if (fixed === undefined) {
-      // evidence framework: alternate τ ← argmax LML(τ | W̃*(τ), H(τ)) and the MAP refit
-      for (iterations = 1; iterations <= 8; iterations++) {
-        const terms = { logLikelihood: map.logLikelihood, thetaSquaredNorm: squaredNorm(map.w), eigenvalues: blockEigenvalues(block) };
-        const opt = optimizePriorPrecision(terms, { lower: 1e-6, upper: 1e6 });
-        const change = Math.abs(Math.log(opt.priorPrecision / tau));
-        tau = opt.priorPrecision;
-        lml = opt.logMarginalLikelihood;
-        if (change < 1e-2) break;
-        w = map.w;
-        map = fitLinearMap(f, targets, C, tau, { init: w });
+      // Evidence framework (MacKay 1992): τ must satisfy u = T(u), u = log τ, where
+      // T(u) = log argmax_τ' LML(τ' | W̃*(τ), H(τ)) (the exact 1-D update at fixed W̃*). The plain
+      // iteration u ← T(u) converges linearly; a secant step on h(u) = T(u) − u (safeguarded, with
+      // the plain update as fallback) needs a few MAP refits only.
+      const update = (m: typeof map, b: CurvatureBlock) =>
+        Math.log(optimizePriorPrecision({ logLikelihood: m.logLikelihood, thetaSquaredNorm: squaredNorm(m.w), eigenvalues: blockEigenvalues(b) }, { lower: 1e-6, upper: 1e6 }).priorPrecision);
+      let u = Math.log(tau);
+      let h = update(map, block) - u;
+      let uPrev = NaN;
+      let hPrev = NaN;
+      for (iterations = 1; iterations <= 20 && Math.abs(h) > 1e-3; iterations++) {
+        let next = u + h; // plain fixed-point step
+        if (Number.isFinite(uPrev) && h !== hPrev) {
+          const secant = u - (h * (u - uPrev)) / (h - hPrev);
+          // accept the secant step when it stays within a factor e³ of the fixed-point step
+          if (Number.isFinite(secant) && Math.abs(secant - next) < 3) next = secant;
+        }
+        next = Math.min(Math.log(1e6), Math.max(Math.log(1e-6), next));
+        uPrev = u;
+        hPrev = h;
+        u = next;
+        tau = Math.exp(u);
+        map = fitLinearMap(f, targets, C, tau, { init: map.w });
         block = linearGgn(f, linearForward(f, map.w, C), C, targets, this.hessianStructure);
+        h = update(map, block) - u;
         await yieldToEventLoop();
       }
     }
     const eig = blockEigenvalues(block);
-    lml = laplaceLogMarginalLikelihood({ logLikelihood: map.logLikelihood, thetaSquaredNorm: squaredNorm(map.w), eigenvalues: eig }, tau);
+    const lml = laplaceLogMarginalLikelihood({ logLikelihood: map.logLikelihood, thetaSquaredNorm: squaredNorm(map.w), eigenvalues: eig }, tau);
     this.head = {
       kind: 'logistic',
       w: map.w,
