@@ -10,6 +10,8 @@
 export { BACKEND_NAMES, backendInfo, initBackend, type BackendInfo, type BackendName } from './backend.ts';
 export * from './posterior/index.ts';
 export * from './acquisition/index.ts';
+export * as gp from './gp/index.ts';
+export * as laplace from './laplace/index.ts';
 export { ECE_BINS, evaluate, type Evaluation, type ReliabilityBin } from './metrics.ts';
 export {
   buildGalCnn,

@@ -8,7 +8,8 @@ export interface TrainRequest {
   numClasses: number;
   epochs: number;
   batchSize: number;
-  learningRate: number;
+  /** Adam's learning rate; undefined lets methods with their own optimiser (IVON, SGLD) use theirs. */
+  learningRate: number | undefined;
   weightDecay: number;
   mcSamples: number;
   seed: number;

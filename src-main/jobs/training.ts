@@ -95,14 +95,15 @@ export async function trainAndScore(project: Project, options: TrainOptions = {}
 
   const seed = options.seed ?? 0;
   const { train, heldOut } = splitHeldOut(labelled, options.heldOutFraction ?? 0.2, seed);
+  const method = options.method ?? 'mc-dropout';
   const request: TrainRequest = {
-    method: options.method ?? 'mc-dropout',
+    method,
     imageSize: project.meta.imageSize,
     channels: project.meta.channels,
     numClasses: project.classes.length,
     epochs: options.epochs ?? defaultEpochs(train.length, options.batchSize ?? 64),
     batchSize: options.batchSize ?? 64,
-    learningRate: 1e-3,
+    learningRate: method === 'ivon' || method === 'sgld' ? undefined : 1e-3,
     weightDecay: 1e-4,
     mcSamples: options.mcSamples ?? 20,
     seed,

@@ -140,7 +140,7 @@ describe('Bayesian softmax regression head (Laplace)', () => {
     const d = 128;
     const C = 3;
     const { phi, y } = features(n, d, C, 8);
-    const post = createPosterior({ ...base, numClasses: C }) as LastLayerPosterior;
+    const post = createPosterior({ ...base, numClasses: C, hessianStructure: 'full' }) as LastLayerPosterior;
     try {
       await post.fitHead(phi, d, y);
       const { w, block, priorPrecision: tau } = post.logisticPosterior!;
@@ -176,7 +176,7 @@ describe("the 'last-layer' posterior on a tiny image task", () => {
 
   test("logistic (Laplace, full): mc and probit predictives, serialisation, no leaks", async () => {
     const before_ = tf.memory().numTensors;
-    const post = createPosterior({ ...base, mcSamples: 16 }) as LastLayerPosterior;
+    const post = createPosterior({ ...base, mcSamples: 16, hessianStructure: 'full' }) as LastLayerPosterior;
     await assert.rejects(post.predictiveSamples(test_.x), /call fit first/);
     await post.fit(train.x, train.y, { epochs: 3, batchSize: 16 });
     const sum = post.summary!;
@@ -226,7 +226,7 @@ describe("the 'last-layer' posterior on a tiny image task", () => {
     const m = readMnist(MNIST_DIR);
     const tr = sliceMnist(m, 0, 400);
     const te = sliceMnist(m, 9000, 9300);
-    const post = createPosterior({ method: 'last-layer', imageSize: 28, channels: 1, numClasses: 10, seed: 1, hessianStructure: 'kron' });
+    const post = createPosterior({ method: 'last-layer', imageSize: 28, channels: 1, numClasses: 10, seed: 1 });
     const t0 = performance.now();
     await post.fit(tr.images, tr.labels, { epochs: 4, batchSize: 32 });
     const p = await post.predictiveSamples(te.images);

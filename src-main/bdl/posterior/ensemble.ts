@@ -7,13 +7,21 @@
  * (Adam on mean NLL + the prior penalty, dropout during training), from its own seed: member k uses
  * seed_k = deriveSeed(seed, k) for its initialisation and deriveSeed(fitSeed, k) for shuffling and
  * dropout. Predictive: one sample per member, p_k = softmax(f_k(x)) (deterministic member, dropout
- * off), S = K (the uniform mixture, eq. of §2.4). Every member runs its whole network per image.
+ * off), S = K (their uniform mixture is the predictive, §2.4). Every member runs its whole network per
+ * image.
  *
  * Training in parallel: members are trained by worker threads (`ensembleMemberWorker.ts`, one member
- * per worker, at most `workers` at once, default min(K, cores); wasm threads per worker = cores /
- * workers), started through jobs/runWorker.ts. With workers: 0, on a single core, or if a worker
- * fails, members are trained sequentially in this thread (same seeds → same members, up to float
- * summation order across backends/threads). `lastEnsembleFit` says which path ran.
+ * per worker, at most `workers` at once; wasm threads per worker = cores / workers), started through
+ * jobs/runWorker.ts. With workers: 0, on a single core, or if a worker fails, members are trained
+ * sequentially in this thread. Same seeds → same members either way (measured: bit-identical
+ * predictions on wasm). `lastEnsembleFit` says which path ran.
+ *
+ * Default `workers`: min(K, cores) when there are ≥ 2 cores AND the fit is large enough to amortise a
+ * worker's start-up (tsx + tfjs + wasm: 5–7 s measured on the 2-core development machine), i.e.
+ * N · epochs · H·W·C ≥ PARALLEL_MIN_WORK (≈ 2000 epochs-images of 28 × 28, ~20 s of training per
+ * member there); otherwise 0. Measured there (cores shared with other jobs): a member of 400 MNIST
+ * digits × 2 epochs took 7.7 s in this thread, 8.0 s alone in a worker (plus 7 s start-up), and two
+ * concurrent workers took 17 s each — parallelism only pays when the cores are actually free.
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -47,8 +55,8 @@ export function ensembleMemberSeed(seed: number, k: number): number {
 
 export interface EnsembleFitOptions extends FitOptions {
   /**
-   * Worker threads training members in parallel (default min(K, cores) when there are ≥ 2 cores,
-   * else 0). 0 trains every member in this thread.
+   * Worker threads training members in parallel; 0 trains every member in this thread. Default:
+   * min(K, cores) when there are ≥ 2 cores and N · epochs · H·W·C ≥ PARALLEL_MIN_WORK, else 0.
    */
   workers?: number;
 }
@@ -83,6 +91,9 @@ export interface MemberResult {
   weights: ArrayBuffer;
   report: FitReport;
 }
+
+/** Minimum N · epochs · H·W·C for training members in workers by default (see the file comment). */
+export const PARALLEL_MIN_WORK = 2000 * 28 * 28;
 
 function cores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -170,7 +181,8 @@ export class EnsemblePosterior extends Posterior {
     if (y.length !== n) throw new Error(`fit: ${n} images but ${y.length} labels`);
     if (n === 0) throw new Error('fit: no training examples');
     const K = this.size;
-    const workers = opts.workers ?? (cores() >= 2 ? Math.min(K, cores()) : 0);
+    const work = n * (opts.epochs ?? 20) * this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
+    const workers = opts.workers ?? (cores() >= 2 && K > 1 && work >= PARALLEL_MIN_WORK ? Math.min(K, cores()) : 0);
     if (!(Number.isInteger(workers) && workers >= 0)) throw new Error(`fit: workers must be an integer ≥ 0, got ${workers}`);
     const fitSeed = opts.seed ?? this.seed;
     const memberFit = (k: number) => ({

@@ -1,5 +1,12 @@
 export { Posterior } from './base.ts';
 export { MapPosterior } from './map.ts';
 export { MCDropoutPosterior } from './mcDropout.ts';
+export { EnsemblePosterior } from './ensemble.ts';
+export { VIPosterior } from './vi.ts';
+export { IVONPosterior } from './ivon.ts';
+export { SGLDPosterior } from './sgld.ts';
+export { LaplacePosterior } from './laplace.ts';
+export { LastLayerPosterior } from './lastLayer.ts';
+export { DklPosterior } from './dkl.ts';
 export { createPosterior, deserializePosterior, methodRegistry, METHODS, validatePosteriorOptions, type MethodSpec } from './registry.ts';
 export * from './types.ts';

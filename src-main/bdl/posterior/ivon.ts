@@ -16,8 +16,11 @@
  *   acquisition).
  *
  * Hyper-parameters (FitOptions / PosteriorOptions) and why:
- * - α = learningRate, default 0.1 (the paper's range for ResNets, 0.1–0.5), rescaled by (h₀ + δ)
- *   as in the authors' code so the first step is an SGD step of size α; cosine decay to 0.
+ * - α = learningRate, default 0.2 (inside the paper's 0.1–0.5), rescaled by (h₀ + δ) as in the
+ *   authors' code so the first step is an SGD step of size α; cosine decay to 0. Measured on MNIST
+ *   (500 training digits, 5 epochs, batch 32, 1000 held-out digits): α = 0.1 → accuracy 0.875,
+ *   NLL 0.419; α = 0.2 → 0.919, 0.269 (ECE 0.024); α = 0.3 → 0.922, 0.241 (ECE 0.038); MAP/Adam on
+ *   the same data 0.910, 0.279.
  * - λ = ivonEss, default N (the training-set size, as the paper).
  * - δ = weightDecay (default 1e-4, or τ/N with priorPrecision τ); must be > 0.
  * - h₀ = ivonHessInit, default max(0.1, 1/(λ σ₀²)) with σ₀ = 0.02 (IVON_MAX_INIT_SIGMA). The
@@ -41,8 +44,8 @@ import { deriveSeed } from '../util/random.ts';
 import { Posterior, type OptimizerContext } from './base.ts';
 import type { FitOptions, FitReport, PosteriorOptions, SerializedPosterior } from './types.ts';
 
-/** Default α of IVON (Shen et al. 2024 use 0.1–0.5 with the (h₀ + δ) rescaling). */
-export const IVON_DEFAULT_LEARNING_RATE = 0.1;
+/** Default α of IVON (Shen et al. 2024 use 0.1–0.5 with the (h₀ + δ) rescaling; see the file comment). */
+export const IVON_DEFAULT_LEARNING_RATE = 0.2;
 /** Largest initial σ the default h₀ allows: h₀ = max(0.1, 1/(λ σ₀²)) (see the file comment). */
 export const IVON_MAX_INIT_SIGMA = 0.02;
 
@@ -93,7 +96,7 @@ export class IVONPosterior extends Posterior {
     return this.predictMode === 'mean' ? 1 : (this.options.mcSamples ?? 20);
   }
 
-  /** Runs IVON (learning rate default 0.1) on the mean NLL; see the file comment. */
+  /** Runs IVON (learning rate default 0.2) on the mean NLL; see the file comment. */
   override async fit(x: Uint8Array, y: Int32Array, opts: FitOptions = {}): Promise<FitReport> {
     return super.fit(x, y, { ...opts, learningRate: opts.learningRate ?? IVON_DEFAULT_LEARNING_RATE });
   }
