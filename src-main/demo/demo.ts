@@ -18,7 +18,7 @@ export async function createDemoProject(dir: string, options: { count?: number; 
   const images = await generateLesionImages(options.count ?? DEMO_IMAGE_COUNT);
   for (const image of images) fs.writeFileSync(path.join(imagesDir, image.fileName), image.png);
   fs.writeFileSync(path.join(imagesDir, 'ground-truth.csv'), formatCsv([['path', 'label'], ...images.map((i) => [i.fileName, i.label])]));
-  const project = initProject(dir, { name: 'Demo: skin lesions (synthetic)', classes: [...DEMO_CLASSES], imageSize: 64, channels: 3 });
+  const project = initProject(dir, { name: 'Demo: skin lesions (synthetic)', classes: [...DEMO_CLASSES], imageSize: 28, channels: 3 });
   const summary = await importPaths(project, [imagesDir], { onProgress: (p) => options.onProgress?.(p.done, p.total) });
   return { project, summary };
 }
