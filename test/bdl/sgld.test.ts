@@ -13,45 +13,7 @@ import { createPosterior, deserializePosterior } from '../../src-main/bdl/poster
 import { SGLDPosterior } from '../../src-main/bdl/posterior/sgld.ts';
 import type { PosteriorOptions } from '../../src-main/bdl/posterior/types.ts';
 import { mulberry32 } from '../../src-main/bdl/util/random.ts';
-
-/** Two easy classes at 28×28×1: a bright bar in the top half (0) or in the bottom half (1). */
-function bars(n: number, seed: number): { x: Uint8Array; y: Int32Array } {
-  const rand = mulberry32(seed);
-  const x = new Uint8Array(n * 784);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 2;
-    const row0 = y[i] === 0 ? 3 + Math.floor(rand() * 8) : 16 + Math.floor(rand() * 8);
-    for (let p = 0; p < 784; p++) x[i * 784 + p] = Math.floor(rand() * 40);
-    for (let r = row0; r < row0 + 3; r++) for (let c = 4; c < 24; c++) x[i * 784 + r * 28 + c] = 200 + Math.floor(rand() * 55);
-  }
-  return { x, y };
-}
-
-function accuracy(p: { probs: Float32Array; shape: [number, number, number] }, y: Int32Array): number {
-  const [S, N, C] = p.shape;
-  let correct = 0;
-  for (let n = 0; n < N; n++) {
-    let best = 0;
-    let bestP = -1;
-    for (let c = 0; c < C; c++) {
-      let m = 0;
-      for (let s = 0; s < S; s++) m += p.probs[(s * N + n) * C + c];
-      if (m > bestP) [best, bestP] = [c, m];
-    }
-    if (best === y[n]) correct++;
-  }
-  return correct / N;
-}
-
-function assertRowsSumToOne(p: { probs: Float32Array; shape: [number, number, number] }): void {
-  const [S, N, C] = p.shape;
-  for (let r = 0; r < S * N; r++) {
-    let s = 0;
-    for (let c = 0; c < C; c++) s += p.probs[r * C + c];
-    assert.ok(Math.abs(s - 1) < 1e-5, `row ${r} sums to ${s}`);
-  }
-}
+import { bars, accuracy, assertRowsSumToOne } from './methodFixtures.ts';
 
 const mean = (a: ArrayLike<number>) => {
   let s = 0;
