@@ -1,7 +1,6 @@
 import { Box, Chip, Typography } from '@mui/material';
 import { List, type RowComponentProps } from 'react-window';
 import type { QueueItemT } from '../../src-main/service/contract.ts';
-import type { ImageCache } from '../client/imageCache.ts';
 
 const ROW_HEIGHT = 60;
 
@@ -10,19 +9,18 @@ interface RowProps {
   /** Without a model the service lists the pool in a stable random order: no score worth showing. */
   ranked: boolean;
   currentId: number | null;
-  cache: ImageCache;
   onPick(item: QueueItemT): void;
 }
 
 /** The ranked pool as a virtualised list of thumbnails with their acquisition scores. */
-export function QueueList({ items, ranked, currentId, cache, onPick, onNearEnd }: RowProps & { onNearEnd(): void }) {
+export function QueueList({ items, ranked, currentId, onPick, onNearEnd }: RowProps & { onNearEnd(): void }) {
   return (
     <Box sx={{ flex: 1, minHeight: 0 }} data-testid="queue-list" data-count={items.length}>
       <List
         rowComponent={QueueRow}
         rowCount={items.length}
         rowHeight={ROW_HEIGHT}
-        rowProps={{ items, ranked, currentId, cache, onPick }}
+        rowProps={{ items, ranked, currentId, onPick }}
         overscanCount={6}
         onRowsRendered={(visible) => {
           if (visible.stopIndex >= items.length - 15) onNearEnd();

@@ -209,7 +209,7 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
             {queue.loading ? 'Loading queue…' : `${queue.remaining} to label · ${queue.modelVersionId !== null ? `ranked by model v${queue.modelVersionId}` : 'no model yet'}`}
           </Typography>
         </Box>
-        <QueueList items={queue.visible} ranked={queue.modelVersionId !== null} currentId={current?.imageId ?? null} cache={cache} onPick={onPick} onNearEnd={queue.loadMore} />
+        <QueueList items={queue.visible} ranked={queue.modelVersionId !== null} currentId={current?.imageId ?? null} onPick={onPick} onNearEnd={queue.loadMore} />
       </Paper>
 
       <Box sx={{ flex: 1, minWidth: 0, display: 'flex', flexDirection: 'column', gap: 1.5, minHeight: 0 }}>

@@ -17,7 +17,7 @@
  * - 'last-layer': Bayesian last layer on the 128-d features: softmax regression by Laplace
  *   ('logistic') or closed-form Bayesian linear regression of one-hot labels ('linear').
  * - 'dkl': deep kernel learning — exact GP heads (RBF) on the features, Dirichlet label regression.
- * Planned: 'ensemble' | 'vi' | 'ivon' | 'sgld' | 'laplace' | 'last-layer' | 'gp' | 'dkl' | 'lora-*'.
+ * Not yet: 'lora-ensemble' | 'lora-laplace'; GP regression lives in ../gp/ (no project type yet).
  */
 export type Method = 'map' | 'mc-dropout' | 'ensemble' | 'vi' | 'ivon' | 'sgld' | 'laplace' | 'last-layer' | 'dkl';
 
