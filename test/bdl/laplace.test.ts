@@ -51,6 +51,7 @@ import { glmVarianceOp, sampleLinearWeights } from '../../src-main/bdl/laplace/t
 import { createPosterior, deserializePosterior, Posterior, type PosteriorOptions, type PredictiveSamples } from '../../src-main/bdl/posterior/index.ts';
 import { LaplacePosterior } from '../../src-main/bdl/posterior/laplace.ts';
 import { bald } from '../../src-main/bdl/acquisition/index.ts';
+import { bars } from './methodFixtures.ts';
 
 // ---------------------------------------------------------------- core (plain TypeScript, float64)
 
@@ -325,20 +326,6 @@ describe('Laplace core (linear layer, float64)', () => {
 });
 
 // ---------------------------------------------------------------- the whole network (tfjs)
-
-/** Two easy classes at 28×28×1: a bright bar in the top half (0) or in the bottom half (1). */
-function bars(n: number, seed: number): { x: Uint8Array; y: Int32Array } {
-  const rand = mulberry32(seed);
-  const x = new Uint8Array(n * 784);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 2;
-    const row0 = y[i] === 0 ? 3 + Math.floor(rand() * 8) : 16 + Math.floor(rand() * 8);
-    for (let p = 0; p < 784; p++) x[i * 784 + p] = Math.floor(rand() * 40);
-    for (let r = row0; r < row0 + 3; r++) for (let c = 4; c < 24; c++) x[i * 784 + r * 28 + c] = 200 + Math.floor(rand() * 55);
-  }
-  return { x, y };
-}
 
 /** Per-example gradient of mᵀ logits(x_n) w.r.t. every weight, in the θ layout of network.ts. */
 function perExampleGradient(net: GalCnn, x: tf.Tensor4D, n: number, m: number[]): Float64Array {

@@ -20,21 +20,8 @@ import { probitSoftmax } from '../../src-main/bdl/laplace/predictive.ts';
 import { addDiagonal, cholesky, choleskyInverse, gram, matmul, maxAbsDiff, transpose } from '../../src-main/bdl/linalg/dense.ts';
 import { symEig } from '../../src-main/bdl/linalg/eig.ts';
 import { standardNormal } from '../../src-main/bdl/linalg/random.ts';
-import { mulberry32 } from '../../src-main/bdl/util/random.ts';
 import { MNIST_DIR, MNIST_SKIP, mnistAvailable } from './helpers.ts';
-
-function bars(n: number, seed: number): { x: Uint8Array; y: Int32Array } {
-  const rand = mulberry32(seed);
-  const x = new Uint8Array(n * 784);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 2;
-    const row0 = y[i] === 0 ? 3 + Math.floor(rand() * 8) : 16 + Math.floor(rand() * 8);
-    for (let p = 0; p < 784; p++) x[i * 784 + p] = Math.floor(rand() * 40);
-    for (let r = row0; r < row0 + 3; r++) for (let c = 4; c < 24; c++) x[i * 784 + r * 28 + c] = 200 + Math.floor(rand() * 55);
-  }
-  return { x, y };
-}
+import { bars } from './methodFixtures.ts';
 
 /** ReLU-like synthetic features [n, d] and labels of a noisy linear rule with c classes. */
 function features(n: number, d: number, c: number, seed: number) {

@@ -13,21 +13,7 @@ import {
   type PosteriorOptions,
 } from '../../src-main/bdl/posterior/index.ts';
 import { bald } from '../../src-main/bdl/acquisition/index.ts';
-import { mulberry32 } from '../../src-main/bdl/util/random.ts';
-
-/** Two easy classes at 28×28×1: a bright bar in the top half (0) or in the bottom half (1). */
-function bars(n: number, seed: number): { x: Uint8Array; y: Int32Array } {
-  const rand = mulberry32(seed);
-  const x = new Uint8Array(n * 784);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 2;
-    const row0 = y[i] === 0 ? 3 + Math.floor(rand() * 8) : 16 + Math.floor(rand() * 8);
-    for (let p = 0; p < 784; p++) x[i * 784 + p] = Math.floor(rand() * 40);
-    for (let r = row0; r < row0 + 3; r++) for (let c = 4; c < 24; c++) x[i * 784 + r * 28 + c] = 200 + Math.floor(rand() * 55);
-  }
-  return { x, y };
-}
+import { bars } from './methodFixtures.ts';
 
 const base: PosteriorOptions = { method: 'mc-dropout', imageSize: 28, channels: 1, numClasses: 2, seed: 3 };
 
