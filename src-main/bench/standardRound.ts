@@ -18,7 +18,10 @@ export interface RoundResult {
  * other 7,000 pool images scored with T = 20 MC-dropout passes and ranked by BALD; accuracy on
  * images 8000–9999.
  */
-export async function standardRound(mnistDir: string, options: { epochs?: number; onProgress?: (p: TrainProgress) => void } = {}): Promise<RoundResult> {
+export async function standardRound(
+  mnistDir: string,
+  options: { epochs?: number; onProgress?: (p: TrainProgress) => void } = {},
+): Promise<RoundResult & { features: TrainResult['features'] }> {
   const mnist = readMnist(mnistDir);
   const per = mnist.imageSize * mnist.imageSize;
   const request: TrainRequest = {
@@ -52,5 +55,7 @@ export async function standardRound(mnistDir: string, options: { epochs?: number
     testAccuracy: result.metrics!.accuracy,
     testNll: result.metrics!.nll,
     poolScored: result.scores.epistemic.length,
+    // the features the app caches for the interactive re-rank (train 0–999, held-out 8000–9999, pool 1000–7999)
+    features: result.features,
   };
 }

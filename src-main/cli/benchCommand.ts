@@ -4,13 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { importThroughput } from '../bench/importThroughput.ts';
+import { interactiveBench, interactiveBenchText } from '../bench/interactive.ts';
 import { standardRound, type RoundResult } from '../bench/standardRound.ts';
 import { findTorchPython, torchRound, type TorchRound } from '../bench/torchReference.ts';
 import { parseIntOption } from './main.ts';
 import { fixed, printResult, table } from './output.ts';
 import { progressBar } from './progress.ts';
 
-const DEFAULT_MNIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/mnist-t10k');
+export const DEFAULT_MNIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/mnist-t10k');
 
 export function registerBenchCommand(program: Command): void {
   program
@@ -20,12 +21,24 @@ export function registerBenchCommand(program: Command): void {
     .option('--epochs <n>', 'training epochs of the round', parseIntOption(1, 500), 20)
     .option('--import-files <n>', 'PNG files for the import benchmark (0 to skip)', parseIntOption(0, 1_000_000), 5000)
     .option('--no-torch', 'skip the PyTorch reference')
+    .option('--pool-rank <n>', 'pool size for the last-layer ranking benchmark (0 to skip)', parseIntOption(0, 10_000_000), 100_000)
+    .option('--rounds-memory <n>', 'consecutive rounds for the memory benchmark (0 to skip; 10 for the README figure)', parseIntOption(0, 1000), 0)
+    .option('--memory-epochs <n>', 'training epochs per memory round', parseIntOption(1, 500), 2)
     .option('--json', 'print JSON')
-    .action(async (opts: { mnist: string; epochs: number; importFiles: number; torch: boolean; json?: boolean }) => {
+    .action(async (opts: { mnist: string; epochs: number; importFiles: number; torch: boolean; poolRank: number; roundsMemory: number; memoryEpochs: number; json?: boolean }) => {
       if (!fs.existsSync(path.join(opts.mnist, 't10k-images-idx3-ubyte.gz'))) throw new Error(`no MNIST t10k in ${opts.mnist} (give --mnist <dir>)`);
       const bar = progressBar('round', !opts.json && process.stderr.isTTY === true);
-      const episteme: RoundResult = await standardRound(opts.mnist, { epochs: opts.epochs, onProgress: (p) => bar.update(p.fraction, p.phase) });
+      const { features, ...round } = await standardRound(opts.mnist, { epochs: opts.epochs, onProgress: (p) => bar.update(p.fraction, p.phase) });
+      const episteme: RoundResult = round;
       bar.done();
+      const memoryBar = progressBar('memory rounds', opts.roundsMemory > 0 && !opts.json && process.stderr.isTTY === true);
+      const interactive = await interactiveBench(opts.mnist, features, {
+        poolSize: opts.poolRank,
+        memoryRounds: opts.roundsMemory,
+        memoryEpochs: opts.memoryEpochs,
+        onMemoryRound: (r) => memoryBar.update(r / opts.roundsMemory, `round ${r}`),
+      });
+      memoryBar.done();
       const python = opts.torch ? await findTorchPython() : null;
       const torch: TorchRound | null = python ? await torchRound(python, opts.mnist, os.availableParallelism()) : null;
       const imports = opts.importFiles > 0 ? await importThroughput(opts.importFiles) : null;
@@ -37,6 +50,7 @@ export function registerBenchCommand(program: Command): void {
           roundVsTorchTrunkOnce: episteme.roundSeconds / torch.round_trunk_once_seconds,
         },
         import: imports,
+        interactive,
       };
       printResult(!!opts.json, result, () =>
         [
@@ -52,6 +66,7 @@ export function registerBenchCommand(program: Command): void {
           ]),
           result.ratios ? `Episteme / PyTorch: ${fixed(result.ratios.roundVsTorchNaive, 2)} (naive), ${fixed(result.ratios.roundVsTorchTrunkOnce, 2)} (trunk once)` : 'PyTorch not found: no reference (install python3-torch)',
           imports ? `import: ${imports.files} PNG files in ${fixed(imports.seconds, 1)} s = ${fixed(imports.filesPerSecond, 0)} files/s` : '',
+          ...interactiveBenchText(interactive),
         ].join('\n'),
       );
     });

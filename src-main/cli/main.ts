@@ -1,10 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerDataCommands } from './dataCommands.ts';
 import { registerModelCommands } from './modelCommands.ts';
+import { registerRerankCommand } from './rerankCommand.ts';
 import { registerAppCommands } from './appCommands.ts';
 import { registerBenchCommand } from './benchCommand.ts';
+import { registerCompareCommand } from './compareCommand.ts';
 import { registerMaintenanceCommands } from './maintenanceCommands.ts';
 import { registerSimulateCommand } from './simulateCommand.ts';
+import { registerPriorCheckCommand } from './priorCheckCommand.ts';
 
 export function parseIntOption(min: number, max: number) {
   return (value: string) => {
@@ -12,6 +15,13 @@ export function parseIntOption(min: number, max: number) {
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
     return n;
   };
+}
+
+/** A finite decimal number (e.g. --min -2.5). */
+export function parseNumberOption(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
+  return n;
 }
 
 export function buildProgram(): Command {
@@ -23,9 +33,12 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text) });
   registerDataCommands(program);
   registerModelCommands(program);
+  registerRerankCommand(program);
   registerMaintenanceCommands(program);
   registerBenchCommand(program);
+  registerCompareCommand(program);
   registerSimulateCommand(program);
+  registerPriorCheckCommand(program);
   registerAppCommands(program);
   return program;
 }

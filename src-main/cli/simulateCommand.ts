@@ -4,6 +4,7 @@ import { simulate } from '../simulate/simulate.ts';
 import { writeSimulationOutputs } from '../simulate/report.ts';
 import { SIM_METHODS, SIMULATE_ACQUISITIONS, DEFAULT_SIM_ACQUISITIONS, type RoundRecord, type SimAcquisition, type SimulateOptions, type SimulationResult } from '../simulate/types.ts';
 import { parseIntOption } from './main.ts';
+import { parsePrior, parsePriorPrecision, PRIOR_HELP, PRIOR_PRECISION_HELP, type PriorName } from './priorOptions.ts';
 import { fixed, printResult, table } from './output.ts';
 import { progressBar } from './progress.ts';
 
@@ -11,6 +12,9 @@ interface SimulateCliOptions {
   dataset: string;
   acquisition?: SimAcquisition[];
   method: string;
+  backbone?: string;
+  prior?: PriorName;
+  priorPrecision?: number;
   initial: number;
   step: number;
   rounds: number;
@@ -84,6 +88,9 @@ export function registerSimulateCommand(program: Command): void {
     .requiredOption('--dataset <dir>', 'an MNIST idx folder (pool = images 0–7999, held out = 8000–9999) or an image folder with labels.csv (path,label)')
     .option('--acquisition <names>', `comma-separated: ${SIMULATE_ACQUISITIONS.join(', ')} (default: ${DEFAULT_SIM_ACQUISITIONS.join(',')})`, parseAcquisitions)
     .option('--method <method>', SIM_METHODS.join(' | '), 'mc-dropout')
+    .option('--backbone <path>', 'lora-ensemble, lora-laplace: a TF.js LayersModel folder (model.json + weight files) or its model.json')
+    .option('--prior <prior>', PRIOR_HELP, parsePrior)
+    .option('--prior-precision <tau>', PRIOR_PRECISION_HELP, parsePriorPrecision)
     .option('--initial <n>', 'class-balanced random initial labelled set', parseIntOption(2, 1_000_000), 20)
     .option('--step <n>', 'images acquired per round', parseIntOption(1, 100_000), 10)
     .option('--rounds <n>', 'acquisition rounds (round 0 is the initial set)', parseIntOption(0, 100_000), 100)
@@ -116,6 +123,9 @@ export function registerSimulateCommand(program: Command): void {
         channels: opts.channels as 1 | 3,
         acquisitions: opts.acquisition ?? [...DEFAULT_SIM_ACQUISITIONS],
         method: opts.method as SimulateOptions['method'],
+        ...(opts.backbone !== undefined ? { backbone: opts.backbone } : {}),
+        ...(opts.prior !== undefined ? { prior: opts.prior } : {}),
+        ...(opts.priorPrecision !== undefined ? { priorPrecision: opts.priorPrecision } : {}),
         initial: opts.initial,
         step: opts.step,
         rounds: opts.rounds,

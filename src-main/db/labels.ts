@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 
-export type LabelValue = { kind: 'class'; classIdx: number } | { kind: 'skip' } | { kind: 'unsure' };
+/** 'class' in classification projects, 'value' (a finite number) in regression projects. */
+export type LabelValue = { kind: 'class'; classIdx: number } | { kind: 'value'; value: number } | { kind: 'skip' } | { kind: 'unsure' };
 
 /** Who labelled, how long it took, and which model and score put the image in front of them. */
 export interface LabelContext {
@@ -14,8 +15,9 @@ export interface LabelContext {
 export interface LabelEvent {
   id: number;
   imageId: number;
-  kind: 'class' | 'skip' | 'unsure' | 'undo';
+  kind: 'class' | 'value' | 'skip' | 'unsure' | 'undo';
   classIdx: number | null;
+  value: number | null;
   undoesEventId: number | null;
   annotator: string;
   createdAt: string;
@@ -25,7 +27,7 @@ export interface LabelEvent {
   acquisitionScore: number | null;
 }
 
-const EVENT_COLUMNS = `id, image_id AS imageId, kind, class_idx AS classIdx, undoes_event_id AS undoesEventId,
+const EVENT_COLUMNS = `id, image_id AS imageId, kind, class_idx AS classIdx, value, undoes_event_id AS undoesEventId,
   annotator, created_at AS createdAt, ms_spent AS msSpent, model_version_id AS modelVersionId,
   acquisition, acquisition_score AS acquisitionScore`;
 
@@ -36,13 +38,14 @@ function insertEvent(db: Database, imageId: number, value: LabelValue | { kind: 
   if (!annotator) throw new LabelError('an annotator name is required for every label');
   const result = db
     .prepare(
-      `INSERT INTO label_events (image_id, kind, class_idx, undoes_event_id, annotator, created_at, ms_spent,
-         model_version_id, acquisition, acquisition_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO label_events (image_id, kind, class_idx, value, undoes_event_id, annotator, created_at, ms_spent,
+         model_version_id, acquisition, acquisition_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       imageId,
       value.kind,
       value.kind === 'class' ? value.classIdx : null,
+      value.kind === 'value' ? value.value : null,
       value.kind === 'undo' ? value.undoesEventId : null,
       annotator,
       new Date().toISOString(),
@@ -58,11 +61,29 @@ function insertEvent(db: Database, imageId: number, value: LabelValue | { kind: 
 export function addLabel(db: Database, imageId: number, value: LabelValue, context: LabelContext): LabelEvent {
   return db.transaction(() => {
     if (!db.prepare('SELECT 1 FROM images WHERE id = ?').get(imageId)) throw new LabelError(`no image with id ${imageId}`);
+    checkFitsTask(db, value);
     if (value.kind === 'class' && !db.prepare('SELECT 1 FROM classes WHERE idx = ?').get(value.classIdx)) {
       throw new LabelError(`no class with index ${value.classIdx}`);
     }
     return insertEvent(db, imageId, value, context);
   }).immediate();
+}
+
+/** A class label only in a classification project; a finite value, inside the target's range, only in a regression one. */
+function checkFitsTask(db: Database, value: LabelValue): void {
+  if (value.kind !== 'class' && value.kind !== 'value') return;
+  const project = db.prepare('SELECT task, target_name AS name, target_min AS min, target_max AS max FROM project WHERE id = 1').get() as
+    | { task: string; name: string | null; min: number | null; max: number | null }
+    | undefined;
+  const task = project?.task ?? 'classification';
+  if (value.kind === 'class' && task !== 'classification') throw new LabelError('this is a regression project: its label is a number, not a class');
+  if (value.kind !== 'value') return;
+  if (task !== 'regression') throw new LabelError('this is a classification project: its label is a class, not a number');
+  if (typeof value.value !== 'number' || !Number.isFinite(value.value)) throw new LabelError(`the value must be a finite number (got ${String(value.value)})`);
+  const { min, max, name } = project!;
+  if ((min !== null && value.value < min) || (max !== null && value.value > max)) {
+    throw new LabelError(`${value.value} is outside the range of ${name ?? 'the target'} (${min ?? '−∞'} to ${max ?? '∞'})`);
+  }
 }
 
 /**
@@ -82,8 +103,9 @@ export function undoLast(db: Database, annotator: string): LabelEvent | null {
 
 export interface CurrentLabel {
   imageId: number;
-  kind: 'class' | 'skip' | 'unsure';
+  kind: 'class' | 'value' | 'skip' | 'unsure';
   classIdx: number | null;
+  value: number | null;
   eventId: number;
   annotator: string;
   createdAt: string;
@@ -92,7 +114,7 @@ export interface CurrentLabel {
 export function currentLabels(db: Database): CurrentLabel[] {
   return db
     .prepare(
-      `SELECT image_id AS imageId, kind, class_idx AS classIdx, id AS eventId, annotator, created_at AS createdAt
+      `SELECT image_id AS imageId, kind, class_idx AS classIdx, value, id AS eventId, annotator, created_at AS createdAt
        FROM current_labels ORDER BY image_id`,
     )
     .all() as CurrentLabel[];
@@ -101,7 +123,7 @@ export function currentLabels(db: Database): CurrentLabel[] {
 export function currentLabel(db: Database, imageId: number): CurrentLabel | undefined {
   return db
     .prepare(
-      `SELECT image_id AS imageId, kind, class_idx AS classIdx, id AS eventId, annotator, created_at AS createdAt
+      `SELECT image_id AS imageId, kind, class_idx AS classIdx, value, id AS eventId, annotator, created_at AS createdAt
        FROM current_labels WHERE image_id = ?`,
     )
     .get(imageId) as CurrentLabel | undefined;

@@ -10,19 +10,32 @@ export interface Metrics {
   reliability: { binLower: number; binUpper: number; confidence: number; accuracy: number; count: number }[];
 }
 
+/** Held-out metrics of a regression model version, in the target's units. */
+export interface RegressionMetrics {
+  rmse: number;
+  mae: number;
+  /** Mean Gaussian negative log predictive density of the held-out labels (noise included). */
+  nll: number;
+  /** Share of held-out labels inside the 90% predictive interval (ideally about 0.9). */
+  coverage90: number;
+  heldOut: number;
+}
+
 export interface ModelVersion {
   id: number;
   createdAt: string;
   method: string;
   hyper: Record<string, unknown>;
   backend: string;
+  /** Classification metrics; null for regression versions and when there were fewer than 10 labels. */
   metrics: Metrics | null;
+  regressionMetrics: RegressionMetrics | null;
   nLabels: number;
   trainSeconds: number;
   weightsFile: string;
 }
 
-interface ModelRow extends Omit<ModelVersion, 'hyper' | 'metrics'> {
+interface ModelRow extends Omit<ModelVersion, 'hyper' | 'metrics' | 'regressionMetrics'> {
   hyper: string;
   metrics: string | null;
 }
@@ -31,10 +44,17 @@ const SELECT_MODEL = `SELECT id, created_at AS createdAt, method, hyper, backend
   train_seconds AS trainSeconds, weights_file AS weightsFile FROM model_versions`;
 
 function fromRow(row: ModelRow): ModelVersion {
-  return { ...row, hyper: JSON.parse(row.hyper), metrics: row.metrics ? JSON.parse(row.metrics) : null };
+  // One column holds either kind of metrics; regression metrics are told apart by their RMSE.
+  const parsed = row.metrics ? (JSON.parse(row.metrics) as Metrics | RegressionMetrics) : null;
+  const regression = parsed !== null && 'rmse' in parsed;
+  return { ...row, hyper: JSON.parse(row.hyper), metrics: regression ? null : (parsed as Metrics | null), regressionMetrics: regression ? parsed : null };
 }
 
-export function insertModelVersion(db: Database, version: Omit<ModelVersion, 'id' | 'createdAt'>): ModelVersion {
+export function insertModelVersion(
+  db: Database,
+  version: Omit<ModelVersion, 'id' | 'createdAt' | 'regressionMetrics'> & { regressionMetrics?: RegressionMetrics | null },
+): ModelVersion {
+  const metrics = version.metrics ?? version.regressionMetrics ?? null;
   const result = db
     .prepare(
       `INSERT INTO model_versions (created_at, method, hyper, backend, metrics, n_labels, train_seconds, weights_file)
@@ -45,7 +65,7 @@ export function insertModelVersion(db: Database, version: Omit<ModelVersion, 'id
       version.method,
       JSON.stringify(version.hyper),
       version.backend,
-      version.metrics ? JSON.stringify(version.metrics) : null,
+      metrics ? JSON.stringify(metrics) : null,
       version.nLabels,
       version.trainSeconds,
       version.weightsFile,

@@ -7,19 +7,32 @@ export const DB_FILE = 'episteme.sqlite';
 export const IMAGE_SIZES = [28, 64, 128, 224] as const;
 export type ImageSize = (typeof IMAGE_SIZES)[number];
 export type Channels = 1 | 3;
+export const TASKS = ['classification', 'regression'] as const;
+export type Task = (typeof TASKS)[number];
+
+/** What a regression project's label measures, e.g. a severity score from 0 to 10. */
+export interface RegressionTarget {
+  name: string;
+  unit: string | null;
+  min: number | null;
+  max: number | null;
+}
 
 export interface ProjectMeta {
   name: string;
   imageSize: ImageSize;
   channels: Channels;
   createdAt: string;
+  task: Task;
+  /** Set for regression projects only. */
+  target: RegressionTarget | null;
 }
 
 export interface Project {
   dir: string;
   db: Database;
   meta: ProjectMeta;
-  /** Class names; a class's index is its position. */
+  /** Class names; a class's index is its position. Empty for regression projects. */
   classes: string[];
   cacheDir: string;
   backupsDir: string;
@@ -28,7 +41,11 @@ export interface Project {
 
 export interface InitOptions {
   name?: string;
-  classes: string[];
+  task?: Task;
+  /** Classification only (at least two). */
+  classes?: string[];
+  /** Regression only. */
+  target?: { name: string; unit?: string | null; min?: number | null; max?: number | null };
   imageSize?: ImageSize;
   channels?: Channels;
 }
@@ -52,8 +69,34 @@ export function validateClassNames(classes: string[]): string[] {
   return trimmed;
 }
 
+function validateText(what: string, value: string, max: number): string {
+  const trimmed = value.trim();
+  if (trimmed.length === 0 || trimmed.length > max) throw new ProjectError(`${what} must have 1 to ${max} characters (got "${trimmed}")`);
+  if (/\p{Cc}/u.test(trimmed)) throw new ProjectError(`${what} ${JSON.stringify(trimmed)} contains a control character`);
+  return trimmed;
+}
+
+export function validateTarget(target: InitOptions['target']): RegressionTarget {
+  if (!target) throw new ProjectError('a regression project needs a target name (what the number measures, e.g. "severity")');
+  const bound = (what: string, v: number | null | undefined) => {
+    if (v == null) return null;
+    if (!Number.isFinite(v)) throw new ProjectError(`the target's ${what} must be a finite number`);
+    return v;
+  };
+  const min = bound('minimum', target.min);
+  const max = bound('maximum', target.max);
+  if (min !== null && max !== null && !(min < max)) throw new ProjectError(`the target's minimum (${min}) must be below its maximum (${max})`);
+  const unit = target.unit == null || target.unit.trim() === '' ? null : validateText('the unit', target.unit, 20);
+  return { name: validateText('the target name', target.name, 100), unit, min, max };
+}
+
 export function initProject(dir: string, options: InitOptions): Project {
-  const classes = validateClassNames(options.classes);
+  const task = options.task ?? 'classification';
+  if (!TASKS.includes(task)) throw new ProjectError(`the task must be ${TASKS.join(' or ')} (got ${String(task)})`);
+  if (task === 'regression' && options.classes?.length) throw new ProjectError('a regression project has no classes: its label is a number');
+  if (task === 'classification' && options.target) throw new ProjectError('a target belongs to regression projects; a classification project has classes');
+  const classes = task === 'classification' ? validateClassNames(options.classes ?? []) : [];
+  const target = task === 'regression' ? validateTarget(options.target) : null;
   const imageSize = options.imageSize ?? 64;
   if (!IMAGE_SIZES.includes(imageSize)) throw new ProjectError(`image size must be one of ${IMAGE_SIZES.join(', ')}`);
   const channels = options.channels ?? 1;
@@ -63,8 +106,12 @@ export function initProject(dir: string, options: InitOptions): Project {
   const project = openProject(dir, { create: true });
   project.db.transaction(() => {
     project.db
-      .prepare('INSERT INTO project (id, name, image_size, channels, created_at) VALUES (1, ?, ?, ?, ?)')
-      .run(options.name ?? path.basename(path.resolve(dir)), imageSize, channels, new Date().toISOString());
+      .prepare(
+        `INSERT INTO project (id, name, image_size, channels, created_at, task, target_name, target_unit, target_min, target_max)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(options.name ?? path.basename(path.resolve(dir)), imageSize, channels, new Date().toISOString(), task,
+        target?.name ?? null, target?.unit ?? null, target?.min ?? null, target?.max ?? null);
     const insertClass = project.db.prepare('INSERT INTO classes (idx, name) VALUES (?, ?)');
     classes.forEach((name, idx) => insertClass.run(idx, name));
   })();
@@ -96,7 +143,7 @@ export function openProject(dir: string, { create = false } = {}): Project {
     return {
       dir: path.resolve(dir),
       db,
-      meta: meta ?? { name: '', imageSize: 64, channels: 1, createdAt: '' },
+      meta: meta ?? { name: '', imageSize: 64, channels: 1, createdAt: '', task: 'classification', target: null },
       classes,
       cacheDir,
       backupsDir,
@@ -108,9 +155,34 @@ export function openProject(dir: string, { create = false } = {}): Project {
   }
 }
 
+interface ProjectRow {
+  name: string;
+  image_size: ImageSize;
+  channels: Channels;
+  created_at: string;
+  task: Task;
+  target_name: string | null;
+  target_unit: string | null;
+  target_min: number | null;
+  target_max: number | null;
+}
+
 function readMeta(db: Database): ProjectMeta | undefined {
-  const row = db.prepare('SELECT name, image_size, channels, created_at FROM project WHERE id = 1').get() as
-    | { name: string; image_size: ImageSize; channels: Channels; created_at: string }
-    | undefined;
-  return row && { name: row.name, imageSize: row.image_size, channels: row.channels, createdAt: row.created_at };
+  const row = db.prepare('SELECT * FROM project WHERE id = 1').get() as ProjectRow | undefined;
+  return (
+    row && {
+      name: row.name,
+      imageSize: row.image_size,
+      channels: row.channels,
+      createdAt: row.created_at,
+      task: row.task,
+      target: row.task === 'regression' ? { name: row.target_name ?? 'value', unit: row.target_unit, min: row.target_min, max: row.target_max } : null,
+    }
+  );
+}
+
+/** Formats a target value with its unit, e.g. "3.5 points". */
+export function formatTargetValue(target: RegressionTarget | null, value: number): string {
+  const text = Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+  return target?.unit ? `${text} ${target.unit}` : text;
 }

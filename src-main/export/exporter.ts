@@ -15,7 +15,10 @@ export type ExportFormat = 'csv' | 'folders' | 'json';
 export interface ExportRow {
   path: string;
   sha256: string;
+  /** The class name, or for regression projects the number as text (so the CSV imports back with --labels). */
   label: string;
+  /** Regression projects: the numeric label. */
+  value?: number;
   annotator: string;
   labelledAt: string;
   labelEvents: number;
@@ -42,18 +45,18 @@ export interface ExportResult {
 
 export class ExportError extends Error {}
 
-/** One row per image whose current label is a class (skipped and unsure images are not labelled). */
+/** One row per image whose current label is a class or a value (skipped and unsure images are not labelled). */
 export function labelledRows(project: Project): ExportRow[] {
   const images = new Map(listImages(project.db).map((image) => [image.id, image]));
   const counts = eventCounts(project.db);
   return currentLabels(project.db)
-    .filter((label) => label.kind === 'class')
+    .filter((label) => label.kind === 'class' || label.kind === 'value')
     .map((label) => {
       const image = images.get(label.imageId)!;
       return {
         path: image.path,
         sha256: image.sha256,
-        label: project.classes[label.classIdx!],
+        ...(label.kind === 'value' ? { label: String(label.value), value: label.value! } : { label: project.classes[label.classIdx!] }),
         annotator: label.annotator,
         labelledAt: label.createdAt,
         labelEvents: counts.get(label.imageId) ?? 0,
@@ -97,6 +100,9 @@ function copyFileAtomic(source: string, target: string): void {
 export function exportProject(project: Project, out: string, options: ExportOptions & { deidentify?: false }): ExportResult;
 export function exportProject(project: Project, out: string, options: ExportOptions): ExportResult | Promise<ExportResult>;
 export function exportProject(project: Project, out: string, options: ExportOptions): ExportResult | Promise<ExportResult> {
+  if (project.meta.task === 'regression' && options.format === 'folders') {
+    throw new ExportError('a regression project has no classes to make folders of: export it as csv or json (the value is in the label column)');
+  }
   if (options.deidentify) return exportDeidentified(project, out, options);
   const rows = labelledRows(project);
   const outReal = prepareOutDir(out, options.force ?? false);
@@ -110,8 +116,8 @@ export function exportProject(project: Project, out: string, options: ExportOpti
     const document = {
       format: 'episteme-labels/1',
       exportedAt: new Date().toISOString(),
-      project: { name: project.meta.name, imageSize: project.meta.imageSize, channels: project.meta.channels, createdAt: project.meta.createdAt },
-      classes: project.classes,
+      project: { name: project.meta.name, imageSize: project.meta.imageSize, channels: project.meta.channels, createdAt: project.meta.createdAt, task: project.meta.task },
+      ...(project.meta.task === 'regression' ? { target: project.meta.target } : { classes: project.classes }),
       rows,
     };
     writeFileAtomic(insideOut(outReal, 'labels.json'), JSON.stringify(document, null, 2));

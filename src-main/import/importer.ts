@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { upsertImage, findImageByPath, findImageBySha } from '../db/images.ts';
-import { addLabel } from '../db/labels.ts';
+import { addLabel, type LabelValue } from '../db/labels.ts';
 import type { Project } from '../db/project.ts';
 import { decodeImage, ImageDecodeError, previewPng, toModelInput } from '../imaging/index.ts';
+import { parseTargetValue } from '../regression/values.ts';
 import { parseCsvRecords } from '../util/csv.ts';
 import { hasCachedViews, writeCachedViews } from './cache.ts';
 import { collectImageFiles } from './walk.ts';
@@ -137,7 +138,8 @@ export async function importPaths(project: Project, inputs: string[], options: I
 
 /**
  * Records the labels of a CSV with header `path,label` as label events. Paths are relative to the
- * CSV's folder or absolute; a path not found among the images is matched by content hash.
+ * CSV's folder or absolute; a path not found among the images is matched by content hash. In a
+ * regression project the label is a number (inside the target's range, if it has one).
  */
 export async function importLabelsCsv(project: Project, csvPath: string, annotator: string): Promise<{ labelled: number; failed: ImportFailure[] }> {
   const records = parseCsvRecords(await fs.readFile(csvPath, 'utf8'), ['path', 'label']);
@@ -146,10 +148,21 @@ export async function importLabelsCsv(project: Project, csvPath: string, annotat
   let labelled = 0;
   for (const record of records) {
     const file = path.resolve(path.dirname(csvPath), record.path);
-    const classIdx = classIndex.get(record.label.toLowerCase());
-    if (classIdx === undefined) {
-      failed.push({ path: file, code: 'unknown-class', message: `label "${record.label}" is not one of ${project.classes.join(', ')}` });
-      continue;
+    let value: LabelValue;
+    if (project.meta.task === 'regression') {
+      const parsed = parseTargetValue(project, record.label);
+      if ('error' in parsed) {
+        failed.push({ path: file, code: 'bad-value', message: parsed.error });
+        continue;
+      }
+      value = { kind: 'value', value: parsed.value };
+    } else {
+      const classIdx = classIndex.get(record.label.toLowerCase());
+      if (classIdx === undefined) {
+        failed.push({ path: file, code: 'unknown-class', message: `label "${record.label}" is not one of ${project.classes.join(', ')}` });
+        continue;
+      }
+      value = { kind: 'class', classIdx };
     }
     let image = findImageByPath(project.db, file);
     if (!image) {
@@ -163,7 +176,7 @@ export async function importLabelsCsv(project: Project, csvPath: string, annotat
       failed.push({ path: file, code: 'not-imported', message: 'labelled in the CSV but not imported' });
       continue;
     }
-    addLabel(project.db, image.id, { kind: 'class', classIdx }, { annotator });
+    addLabel(project.db, image.id, value, { annotator });
     labelled++;
   }
   return { labelled, failed };

@@ -28,6 +28,7 @@ export interface EvaluationReport {
  * trained on; images are decoded on the fly when they are not imported.
  */
 export async function evaluateOnCsv(project: Project, csvPath: string, options: { samples?: number; onProgress?: (fraction: number) => void } = {}): Promise<EvaluationReport> {
+  if (project.meta.task === 'regression') throw new TrainingError('this is a regression project: evaluate it with evaluateRegressionOnCsv (numeric labels)');
   const version = latestModelVersion(project.db);
   if (!version) throw new TrainingError('no model version yet: run "episteme train" first');
   const records = parseCsvRecords(await fs.readFile(csvPath, 'utf8'), ['path', 'label']);

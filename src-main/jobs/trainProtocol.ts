@@ -1,5 +1,6 @@
 /** What the main thread sends to the training worker and what comes back. */
-import type { Method } from '../bdl/posterior/types.ts';
+import type { SpikeSlabReport } from '../bdl/posterior/spikeSlab.ts';
+import type { Method, Prior } from '../bdl/posterior/types.ts';
 
 export interface TrainRequest {
   method: Method;
@@ -13,6 +14,11 @@ export interface TrainRequest {
   weightDecay: number;
   mcSamples: number;
   seed: number;
+  /** 'lora-ensemble', 'lora-laplace': absolute path of the TF.js LayersModel folder (or model.json). */
+  backbone?: string;
+  /** Weight prior (the library's default is gaussian) and its precision τ (weightDecay = τ/N instead). */
+  prior?: Prior;
+  priorPrecision?: number;
   /** [N, H, W, C] uint8 */
   trainX: Uint8Array;
   trainY: Int32Array;
@@ -53,6 +59,13 @@ export interface TrainResult {
   trainSeconds: number;
   scoreSeconds: number;
   scores: PoolScores;
+  /** Prior 'spike-slab': the inclusion probabilities of the input units after the fit. */
+  inclusion?: SpikeSlabReport;
+  /**
+   * Penultimate features [rows, dim] of the train, held-out and pool images, in request order, for
+   * the interactive re-rank's cache; `seconds` is the extra time spent on them beyond scoring.
+   */
+  features: { dim: number; train: Float32Array; heldOut: Float32Array; pool: Float32Array; seconds: number };
 }
 
 export interface PredictRequest {

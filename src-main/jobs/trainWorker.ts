@@ -3,35 +3,13 @@
  * Everything here runs off the main thread; the main thread only sees progress and the result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { acquisitionFunctions, createPosterior, evaluate, initBackend, uncertaintyDecomposition, type PredictiveSamples } from '../bdl/index.ts';
+import { createPosterior, evaluate, initBackend, uncertaintyDecomposition, type Posterior, type PredictiveSamples } from '../bdl/index.ts';
 import type { Metrics } from '../db/models.ts';
 import type { WorkerMessage } from './runWorker.ts';
-import type { PoolScores, TrainProgress, TrainRequest, TrainResult } from './trainProtocol.ts';
+import { emptyScores, poolScores } from './poolScores.ts';
+import type { TrainProgress, TrainRequest, TrainResult } from './trainProtocol.ts';
 
 const post = (message: WorkerMessage<TrainProgress, TrainResult>, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(message, transfer);
-
-function poolScores(samples: PredictiveSamples, numClasses: number): PoolScores {
-  const decomposition = uncertaintyDecomposition(samples);
-  const n = decomposition.epistemic.length;
-  const predicted = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < numClasses; c++) if (decomposition.mean[i * numClasses + c] > decomposition.mean[i * numClasses + best]) best = c;
-    predicted[i] = best;
-  }
-  return {
-    predicted,
-    probsMean: decomposition.mean,
-    probsLower: decomposition.lower,
-    probsUpper: decomposition.upper,
-    epistemic: decomposition.epistemic,
-    aleatoric: decomposition.aleatoric,
-    entropy: acquisitionFunctions.entropy.score(samples),
-    margin: acquisitionFunctions.margin.score(samples),
-    varRatios: acquisitionFunctions['var-ratios'].score(samples),
-    meanStd: acquisitionFunctions['mean-std'].score(samples),
-  };
-}
 
 async function main(request: TrainRequest): Promise<TrainResult> {
   const backend = await initBackend('auto');
@@ -42,10 +20,13 @@ async function main(request: TrainRequest): Promise<TrainResult> {
     numClasses: request.numClasses,
     seed: request.seed,
     mcSamples: request.mcSamples,
+    backbone: request.backbone,
+    prior: request.prior,
+    priorPrecision: request.priorPrecision,
   });
   try {
     const started = performance.now();
-    await posterior.fit(request.trainX, request.trainY, {
+    const fit = await posterior.fit(request.trainX, request.trainY, {
       epochs: request.epochs,
       batchSize: request.batchSize,
       learningRate: request.learningRate,
@@ -56,37 +37,51 @@ async function main(request: TrainRequest): Promise<TrainResult> {
     const trainSeconds = (performance.now() - started) / 1000;
 
     let metrics: Metrics | null = null;
+    let heldOut: PredictiveSamples | null = null;
     if (request.heldOutY.length > 0) {
-      const heldOut = await posterior.predictiveSamples(request.heldOutX);
+      heldOut = await posterior.predictiveSamples(request.heldOutX, { withFeatures: true });
       metrics = { ...evaluate(uncertaintyDecomposition(heldOut).mean, request.heldOutY, request.numClasses), heldOut: request.heldOutY.length };
     }
     const scoringStarted = performance.now();
     const poolSize = request.poolX.length / (request.imageSize * request.imageSize * request.channels);
     const samples = await posterior.predictiveSamples(request.poolX, {
+      withFeatures: true,
       onProgress: (p: { fraction: number }) => post({ type: 'progress', progress: { phase: 'scoring', fraction: 0.85 + 0.15 * p.fraction } }),
     });
     const scores = poolSize > 0 ? poolScores(samples, request.numClasses) : emptyScores();
     const serialized = await posterior.serialize();
+    const scoreSeconds = (performance.now() - scoringStarted) / 1000;
+    const featuresStarted = performance.now();
+    const features = {
+      dim: posterior.network.featureDim,
+      train: (await posterior.features(request.trainX)).features,
+      heldOut: await featuresOf(posterior, request.heldOutX, heldOut),
+      pool: await featuresOf(posterior, request.poolX, samples),
+      seconds: 0,
+    };
+    features.seconds = (performance.now() - featuresStarted) / 1000;
     return {
       backend,
       posteriorJson: JSON.stringify(serialized.json),
       weights: serialized.weights,
       metrics,
       trainSeconds,
-      scoreSeconds: (performance.now() - scoringStarted) / 1000,
+      scoreSeconds,
       scores,
+      features,
+      ...(fit.inclusion ? { inclusion: fit.inclusion } : {}),
     };
   } finally {
     posterior.dispose();
   }
 }
 
-function emptyScores(): PoolScores {
-  const f = () => new Float32Array(0);
-  return { predicted: new Int32Array(0), probsMean: f(), probsLower: f(), probsUpper: f(), epistemic: f(), aleatoric: f(), entropy: f(), margin: f(), varRatios: f(), meanStd: f() };
+/** Features for the re-rank cache: from the predictive pass when it computed them, else a features pass. */
+async function featuresOf(posterior: Posterior, x: Uint8Array, samples: PredictiveSamples | null): Promise<Float32Array> {
+  return samples?.features ?? (await posterior.features(x)).features;
 }
 
 main(workerData as TrainRequest).then(
-  (result) => post({ type: 'result', result }, [result.weights]),
+  (result) => post({ type: 'result', result }, [result.weights, result.features.train.buffer, result.features.heldOut.buffer, result.features.pool.buffer] as ArrayBuffer[]),
   (error: unknown) => post({ type: 'error', message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined }),
 );

@@ -5,15 +5,27 @@ import { currentLabels } from '../db/labels.ts';
 import { insertModelVersion, replaceScores, type ImageScore, type ModelVersion } from '../db/models.ts';
 import type { Project } from '../db/project.ts';
 import { stackInputs, writeFileAtomic } from '../import/cache.ts';
+import { cacheTrainingFeatures } from '../ranking/featureCache.ts';
+import { checkBackbone } from '../bdl/lora/network.ts';
+import { checkPrior } from '../bdl/posterior/registry.ts';
+import type { Prior } from '../bdl/posterior/types.ts';
+import { REGRESSION_METHODS, trainRegression, type RegressionMethod } from './regressionTraining.ts';
 import { runWorker } from './runWorker.ts';
 import type { PoolScores, TrainProgress, TrainRequest, TrainResult } from './trainProtocol.ts';
 
 export interface TrainOptions {
-  method?: TrainRequest['method'];
+  /** A classification method, or 'gp' for regression projects (the default there). */
+  method?: TrainRequest['method'] | RegressionMethod;
   epochs?: number;
   seed?: number;
   batchSize?: number;
   mcSamples?: number;
+  /** 'lora-ensemble', 'lora-laplace' (required there, refused otherwise): a TF.js LayersModel folder or model.json. */
+  backbone?: string;
+  /** Weight prior; refused (TrainingError) when the method does not support it. */
+  prior?: Prior;
+  /** Prior precision τ: weight decay τ/N instead of 1e-4. */
+  priorPrecision?: number;
   /** Share of the labelled images kept aside to measure the model; none when fewer than 10 labels. */
   heldOutFraction?: number;
   onProgress?: (progress: TrainProgress) => void;
@@ -78,12 +90,61 @@ function unpackScores(imageIds: number[], scores: PoolScores, numClasses: number
   }));
 }
 
+/** The absolute backbone path for a LoRA method (checked against the project's images), or undefined. */
+function checkedBackbone(method: TrainRequest['method'], backbone: string | undefined, project: Project): string | undefined {
+  const lora = method === 'lora-ensemble' || method === 'lora-laplace';
+  if (!lora) {
+    if (backbone !== undefined) throw new TrainingError(`a backbone is only used by the methods lora-ensemble and lora-laplace, not ${method}`);
+    return undefined;
+  }
+  if (backbone === undefined) throw new TrainingError(`${method} needs a backbone: the folder of a TF.js LayersModel (model.json + weight files)`);
+  const absolute = path.resolve(backbone);
+  try {
+    checkBackbone(absolute, [project.meta.imageSize, project.meta.imageSize, project.meta.channels]);
+  } catch (e) {
+    throw new TrainingError(e instanceof Error ? e.message : String(e));
+  }
+  return absolute;
+}
+
+/** Refuses a prior the method does not take, or a prior precision that is not a number > 0, as a TrainingError. */
+export function checkTrainPrior(method: TrainRequest['method'], prior: Prior | undefined, priorPrecision: number | undefined): void {
+  try {
+    checkPrior(method, prior);
+  } catch (e) {
+    throw new TrainingError(e instanceof Error ? e.message : String(e));
+  }
+  if (priorPrecision !== undefined && !(Number.isFinite(priorPrecision) && priorPrecision > 0)) throw new TrainingError(`the prior precision must be a number > 0, got ${priorPrecision}`);
+}
+
+/**
+ * Refuses, as a TrainingError, options that do not fit the project's task: a classification method or
+ * any network-training option (epochs, batch size, samples, prior, backbone) on a regression project,
+ * the regression method on a classification project.
+ */
+export function checkTrainTask(project: Project, options: Pick<TrainOptions, 'method' | 'epochs' | 'batchSize' | 'mcSamples' | 'prior' | 'priorPrecision' | 'backbone'>): void {
+  const regressionMethod = (REGRESSION_METHODS as readonly string[]).includes(options.method ?? '');
+  if (project.meta.task === 'classification') {
+    if (regressionMethod) throw new TrainingError(`"${options.method}" is the method of regression projects; this project classifies into ${project.classes.join(', ')}`);
+    return;
+  }
+  if (options.method !== undefined && !regressionMethod) {
+    throw new TrainingError(`"${options.method}" is a classification method; this regression project trains with ${REGRESSION_METHODS.join(', ')}`);
+  }
+  const networkOnly = (['epochs', 'batchSize', 'mcSamples', 'prior', 'priorPrecision', 'backbone'] as const).filter((k) => options[k] !== undefined);
+  if (networkOnly.length) throw new TrainingError(`${networkOnly.join(', ')}: options of network training; the GP of a regression project has none`);
+}
+
 /**
  * Trains a new model version on the project's current class labels in a worker thread, measures it
  * on a held-out part of those labels, scores the unlabelled pool, and records all of it. The weights
  * are on disk before the version row exists, so an interrupted run leaves the previous version intact.
  */
 export async function trainAndScore(project: Project, options: TrainOptions = {}): Promise<ModelVersion> {
+  checkTrainTask(project, options);
+  if (project.meta.task === 'regression') {
+    return trainRegression(project, { seed: options.seed, heldOutFraction: options.heldOutFraction, onProgress: options.onProgress, signal: options.signal });
+  }
   const images = listImages(project.db);
   const byId = new Map(images.map((image) => [image.id, image]));
   const labels = currentLabels(project.db);
@@ -95,7 +156,9 @@ export async function trainAndScore(project: Project, options: TrainOptions = {}
 
   const seed = options.seed ?? 0;
   const { train, heldOut } = splitHeldOut(labelled, options.heldOutFraction ?? 0.2, seed);
-  const method = options.method ?? 'mc-dropout';
+  const method = (options.method ?? 'mc-dropout') as TrainRequest['method'];
+  const backbone = checkedBackbone(method, options.backbone, project);
+  checkTrainPrior(method, options.prior, options.priorPrecision);
   const request: TrainRequest = {
     method,
     imageSize: project.meta.imageSize,
@@ -107,6 +170,9 @@ export async function trainAndScore(project: Project, options: TrainOptions = {}
     weightDecay: 1e-4,
     mcSamples: options.mcSamples ?? 20,
     seed,
+    ...(backbone ? { backbone } : {}),
+    ...(options.prior ? { prior: options.prior } : {}),
+    ...(options.priorPrecision !== undefined ? { priorPrecision: options.priorPrecision } : {}),
     trainX: stackInputs(project, train.map((e) => e.sha256)),
     trainY: Int32Array.from(train.map((e) => e.classIdx)),
     heldOutX: stackInputs(project, heldOut.map((e) => e.sha256)),
@@ -130,7 +196,7 @@ export async function trainAndScore(project: Project, options: TrainOptions = {}
   const { trainX, trainY, heldOutX, heldOutY, poolX, ...hyper } = request;
   const version = insertModelVersion(project.db, {
     method: request.method,
-    hyper: { ...hyper, trainImages: train.length, heldOutImages: heldOut.length, scoreSeconds: result.scoreSeconds },
+    hyper: { ...hyper, trainImages: train.length, heldOutImages: heldOut.length, scoreSeconds: result.scoreSeconds, ...(result.inclusion ? { inclusion: result.inclusion } : {}) },
     backend: result.backend,
     metrics: result.metrics,
     nLabels: labelled.length,
@@ -138,5 +204,8 @@ export async function trainAndScore(project: Project, options: TrainOptions = {}
     weightsFile: path.join('models', name),
   });
   replaceScores(project.db, version.id, unpackScores(pool.map((image) => image.id), result.scores, project.classes.length));
+  const idOf = new Map(images.map((image) => [image.sha256, image.id]));
+  const featureIds = [...train, ...heldOut].map((e) => idOf.get(e.sha256)!).concat(pool.map((image) => image.id));
+  cacheTrainingFeatures(project, version.id, featureIds, result.features);
   return version;
 }

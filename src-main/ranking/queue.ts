@@ -1,13 +1,24 @@
 import { listImages, type ImageRow } from '../db/images.ts';
 import { currentLabels } from '../db/labels.ts';
 import { latestModelVersion, scoresOf, type ImageScore } from '../db/models.ts';
-import type { Project } from '../db/project.ts';
+import type { Project, Task } from '../db/project.ts';
+import { regressionScoresOf, type RegressionScore } from '../db/regressionScores.ts';
 
-export const QUEUE_ACQUISITIONS = ['bald', 'entropy', 'margin', 'var-ratios', 'mean-std', 'random'] as const;
+export const QUEUE_ACQUISITIONS = ['bald', 'entropy', 'margin', 'var-ratios', 'mean-std', 'variance', 'random'] as const;
 export type QueueAcquisition = (typeof QUEUE_ACQUISITIONS)[number];
+/**
+ * Regression projects rank by 'variance': the posterior variance of the GP's latent function at the
+ * image (epistemic uncertainty; the fitted label noise is left out, as labelling cannot reduce it).
+ */
+export const ACQUISITIONS_OF_TASK: Record<Task, readonly QueueAcquisition[]> = {
+  classification: ['bald', 'entropy', 'margin', 'var-ratios', 'mean-std', 'random'],
+  regression: ['variance', 'random'],
+};
+
+export class QueueError extends Error {}
 
 /** How each acquisition reads a stored score, and whether larger is more informative. */
-const SCORE_OF: Record<QueueAcquisition, { read: (s: ImageScore, imageId: number, salt: number) => number; direction: 'max' | 'min' }> = {
+const SCORE_OF: Record<Exclude<QueueAcquisition, 'variance'>, { read: (s: ImageScore, imageId: number, salt: number) => number; direction: 'max' | 'min' }> = {
   bald: { read: (s) => s.epistemic, direction: 'max' },
   entropy: { read: (s) => s.entropy, direction: 'max' },
   margin: { read: (s) => s.margin, direction: 'min' },
@@ -29,6 +40,8 @@ export interface QueueEntry {
   image: ImageRow;
   score: number | null;
   scores: ImageScore | null;
+  /** Regression projects: the latest model's prediction. */
+  estimate: RegressionScore | null;
   skipped: boolean;
 }
 
@@ -46,18 +59,27 @@ export interface Queue {
  * no image has a score.
  */
 export function rankedQueue(project: Project, acquisition: QueueAcquisition): Queue {
+  const allowed = ACQUISITIONS_OF_TASK[project.meta.task];
+  if (!allowed.includes(acquisition)) throw new QueueError(`a ${project.meta.task} project is ranked by ${allowed.join(' or ')}, not ${acquisition}`);
   const labels = new Map(currentLabels(project.db).map((l) => [l.imageId, l.kind]));
   const model = latestModelVersion(project.db);
-  const scores = new Map(model ? scoresOf(project.db, model.id).map((s) => [s.imageId, s]) : []);
-  const { read, direction } = SCORE_OF[acquisition];
+  const regression = project.meta.task === 'regression';
+  const scores = new Map(model && !regression ? scoresOf(project.db, model.id).map((s) => [s.imageId, s]) : []);
+  const estimates = new Map(model && regression ? regressionScoresOf(project.db, model.id).map((s) => [s.imageId, s]) : []);
   const salt = model?.id ?? 0;
+  const scoreOf = (imageId: number): number | null => {
+    if (acquisition === 'variance') return estimates.get(imageId)?.latentVariance ?? null;
+    const stored = scores.get(imageId) ?? estimates.get(imageId);
+    if (acquisition === 'random') return stored ? hashUnit(imageId, salt) : null;
+    return stored ? SCORE_OF[acquisition].read(stored as ImageScore, imageId, salt) : null;
+  };
+  const direction = acquisition === 'variance' ? 'max' : SCORE_OF[acquisition].direction;
   const entries = listImages(project.db)
-    .filter((image) => labels.get(image.id) !== 'class' && labels.get(image.id) !== 'unsure')
+    .filter((image) => !['class', 'value', 'unsure'].includes(labels.get(image.id) ?? ''))
     .map((image) => {
-      const stored = scores.get(image.id) ?? null;
-      const score = stored ? read(stored, image.id, salt) : null;
+      const score = scoreOf(image.id);
       const sortKey = model ? score : hashUnit(image.id, salt);
-      return { image, score, sortKey, scores: stored, skipped: labels.get(image.id) === 'skip' };
+      return { image, score, sortKey, scores: scores.get(image.id) ?? null, estimate: estimates.get(image.id) ?? null, skipped: labels.get(image.id) === 'skip' };
     });
   const sign = direction === 'max' ? -1 : 1;
   entries.sort(

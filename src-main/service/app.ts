@@ -9,14 +9,18 @@ import { exportProject, ExportError } from '../export/exporter.ts';
 import { cachePath, readCachedMeta } from '../import/cache.ts';
 import { importPaths } from '../import/importer.ts';
 import { IMAGE_EXTENSIONS } from '../import/walk.ts';
-import { trainAndScore, TrainingError } from '../jobs/training.ts';
+import { checkTrainPrior, checkTrainTask, trainAndScore, TrainingError } from '../jobs/training.ts';
+import type { TrainRequest } from '../jobs/trainProtocol.ts';
+import { priorCheckPlot } from '../plots/priorCheckSvg.ts';
 import { projectStatus } from '../project/status.ts';
-import { rankedQueue } from '../ranking/queue.ts';
+import { QueueError, rankedQueue } from '../ranking/queue.ts';
+import { RerankError, rerankProject } from '../ranking/rerank.ts';
+import { interval90, regressionScoreOf, type RegressionScore } from '../db/regressionScores.ts';
 import { backupProject } from '../maintenance/backup.ts';
 import { writeSimulationOutputs } from '../simulate/report.ts';
 import { simulate } from '../simulate/simulate.ts';
 import { snapshotFromScores, stoppingSignal, type StoppingSignal } from '../simulate/stopping.ts';
-import type { EventName, ModelVersionInfoT, PredictionT, ProjectInfoT, Service } from './contract.ts';
+import type { EventName, ModelVersionInfoT, PredictionT, ProjectInfoT, RegressionEstimateT, Service } from './contract.ts';
 import { ServiceError } from './dispatch.ts';
 import { JobManager } from './jobs.ts';
 import { defaultHomeDir, SettingsStore } from './settings.ts';
@@ -49,7 +53,12 @@ export function toModelVersionInfo(version: ModelVersion): ModelVersionInfoT {
     trainSeconds: version.trainSeconds,
     hyper: version.hyper,
     metrics: version.metrics,
+    regressionMetrics: version.regressionMetrics,
   };
+}
+
+export function toEstimate(score: RegressionScore): RegressionEstimateT {
+  return { mean: score.mean, latentStd: Math.sqrt(score.latentVariance), predictiveStd: Math.sqrt(score.predictiveVariance), ...interval90(score) };
 }
 
 export function toPrediction(score: ImageScore): PredictionT {
@@ -68,7 +77,7 @@ async function userErrors<T>(work: () => T | Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof ProjectError || error instanceof LabelError || error instanceof ExportError || error instanceof TrainingError) {
+    if (error instanceof ProjectError || error instanceof LabelError || error instanceof ExportError || error instanceof TrainingError || error instanceof QueueError || error instanceof RerankError) {
       throw new ServiceError('bad-request', error.message);
     }
     const code = (error as { code?: string })?.code ?? '';
@@ -89,7 +98,7 @@ export function createApp(options: AppOptions): EpistemeApp {
 
   const infoOf = (projectId: string): ProjectInfoT => {
     const p = projects.get(projectId)!;
-    return { projectId, dir: p.dir, name: p.meta.name, classes: p.classes, imageSize: p.meta.imageSize, channels: p.meta.channels };
+    return { projectId, dir: p.dir, name: p.meta.name, task: p.meta.task, classes: p.classes, target: p.meta.target, imageSize: p.meta.imageSize, channels: p.meta.channels };
   };
   /** Keeps one open handle per project folder and remembers it among the recent projects. */
   const register = (project: Project): ProjectInfoT => {
@@ -122,6 +131,7 @@ export function createApp(options: AppOptions): EpistemeApp {
     stoppingCache.set(project, { key, value });
     return value;
   };
+  const reranking = new Set<Project>();
   const requireNoRunningJob = (projectId: string, kind: string) => {
     if (jobs.list(projectId).some((j) => j.status === 'running' && j.kind === kind)) {
       throw new ServiceError('conflict', `a ${kind} job is already running for this project`);
@@ -153,8 +163,8 @@ export function createApp(options: AppOptions): EpistemeApp {
         imageFiles: visible.filter((d) => d.isFile() && IMAGE_EXTENSIONS.has(path.extname(d.name).toLowerCase())).length,
       };
     },
-    'project.create': ({ dir, name, classes, imageSize, channels }) =>
-      userErrors(() => register(initProject(path.resolve(dir), { name, classes, imageSize, channels }))),
+    'project.create': ({ dir, name, task, classes, target, imageSize, channels }) =>
+      userErrors(() => register(initProject(path.resolve(dir), { name, task, classes, target, imageSize, channels }))),
     'project.open': ({ dir }) => userErrors(() => openDir(dir)),
     'project.openDemo': async () => {
       const dir = path.join(homeDir, 'demo-project');
@@ -168,7 +178,7 @@ export function createApp(options: AppOptions): EpistemeApp {
       return { project: infoOf(projectId), ...status, models: status.models.map(toModelVersionInfo), stopping: stoppingOf(project, status.models) };
     },
     'queue.list': async ({ projectId, acquisition, offset = 0, limit = 100 }) => {
-      const queue = rankedQueue(projectOf(projectId), acquisition);
+      const queue = await userErrors(() => rankedQueue(projectOf(projectId), acquisition));
       return {
         modelVersionId: queue.modelVersionId,
         acquisition: queue.acquisition,
@@ -180,9 +190,21 @@ export function createApp(options: AppOptions): EpistemeApp {
           kind: entry.image.kind,
           score: entry.score,
           prediction: entry.scores && toPrediction(entry.scores),
+          estimate: entry.estimate && toEstimate(entry.estimate),
           skipped: entry.skipped,
         })),
       };
+    },
+    'queue.rerank': async ({ projectId }) => {
+      const project = projectOf(projectId);
+      if (reranking.has(project)) throw new ServiceError('conflict', 'a re-rank is already running for this project');
+      reranking.add(project);
+      try {
+        const result = await userErrors(() => rerankProject(project));
+        return { ...result, modelVersion: toModelVersionInfo(result.modelVersion) };
+      } finally {
+        reranking.delete(project);
+      }
     },
     'image.detail': async ({ projectId, imageId }) => {
       const project = projectOf(projectId);
@@ -190,6 +212,7 @@ export function createApp(options: AppOptions): EpistemeApp {
       if (!image) throw new ServiceError('not-found', `no image ${imageId} in this project`);
       const model = latestModelVersion(project.db);
       const score = model && scoreOf(project.db, model.id, imageId);
+      const estimate = model && regressionScoreOf(project.db, model.id, imageId);
       const meta = readCachedMeta(project, image.sha256);
       const label = currentLabel(project.db, imageId);
       return {
@@ -203,13 +226,14 @@ export function createApp(options: AppOptions): EpistemeApp {
         modalityAsset: meta.modality ? `/asset/${projectId}/${imageId}/modality.f32` : null,
         dicom: meta.dicom ?? null,
         prediction: score ? toPrediction(score) : null,
-        currentLabel: label ? { kind: label.kind, classIdx: label.classIdx, annotator: label.annotator } : null,
+        estimate: estimate ? toEstimate(estimate) : null,
+        currentLabel: label ? { kind: label.kind, classIdx: label.classIdx, value: label.value, annotator: label.annotator } : null,
       };
     },
     'label.add': ({ projectId, imageId, label, annotator, msSpent, modelVersionId, acquisition, acquisitionScore }) =>
       userErrors(() => {
         const project = projectOf(projectId);
-        if (label.kind === 'class' && label.classIdx >= project.classes.length) {
+        if (label.kind === 'class' && project.meta.task === 'classification' && label.classIdx >= project.classes.length) {
           throw new ServiceError('bad-request', `class index ${label.classIdx} is out of range (project has ${project.classes.length} classes)`);
         }
         const event = addLabel(project.db, imageId, label, { annotator, msSpent, modelVersionId, acquisition, acquisitionScore });
@@ -227,7 +251,20 @@ export function createApp(options: AppOptions): EpistemeApp {
         learningCurve: versions
           .filter((v) => v.metrics)
           .map((v) => ({ modelVersionId: v.id, nLabels: v.nLabels, accuracy: v.metrics!.accuracy, nll: v.metrics!.nll, ece: v.metrics!.ece, brier: v.metrics!.brier })),
+        regressionCurve: versions
+          .filter((v) => v.regressionMetrics)
+          .map((v) => {
+            const { rmse, mae, nll, coverage90 } = v.regressionMetrics!;
+            return { modelVersionId: v.id, nLabels: v.nLabels, rmse, mae, nll, coverage90 };
+          }),
       };
+    },
+    'bdl.priorPredictive': async (request) => {
+      try {
+        return await priorCheckPlot(request);
+      } catch (error) {
+        throw new ServiceError('bad-request', error instanceof Error ? error.message : String(error));
+      }
     },
     'job.start': async ({ projectId, job }) => {
       const project = projectOf(projectId);
@@ -242,16 +279,23 @@ export function createApp(options: AppOptions): EpistemeApp {
             return { kind: 'import', summary };
           });
         case 'train':
+          // A method or option the project's task does not take, or a prior the method does not take, is refused here, not as a failed job.
+          await userErrors(() => checkTrainTask(project, job));
+          if (project.meta.task === 'classification') await userErrors(() => checkTrainPrior((job.method ?? 'mc-dropout') as TrainRequest['method'], job.prior, job.priorPrecision));
           return jobs.start(projectId, 'train', async ({ signal, report }) => {
             const version = await trainAndScore(project, {
               method: job.method,
               epochs: job.epochs,
               seed: job.seed,
+              backbone: job.backbone,
+              prior: job.prior,
+              priorPrecision: job.priorPrecision,
               signal,
               onProgress: (p) =>
                 report({
                   fraction: p.fraction,
-                  message: p.phase === 'training' ? `training, epoch ${p.epoch} of ${p.epochs}` : 'scoring the unlabelled images',
+                  message:
+                    p.phase === 'scoring' ? 'scoring the unlabelled images' : p.epoch === undefined ? 'fitting the Gaussian process' : `training, epoch ${p.epoch} of ${p.epochs}`,
                   epoch: p.epoch,
                   epochs: p.epochs,
                   loss: p.loss,
@@ -350,7 +394,7 @@ export function createApp(options: AppOptions): EpistemeApp {
 
 /** The stopping signal of the last two model versions, from their stored pool scores; null before two versions. */
 function stoppingOfVersions(project: Project, versions: readonly ModelVersion[]): StoppingSignal | null {
-  if (versions.length < 2) return null;
+  if (versions.length < 2 || project.meta.task === 'regression') return null;
   const [previous, current] = versions.slice(-2);
   const snapshot = (v: ModelVersion) => snapshotFromScores(scoresOf(project.db, v.id), { nLabels: v.nLabels, hasEpistemic: v.method !== 'map' });
   return stoppingSignal(snapshot(previous), snapshot(current));

@@ -5,7 +5,8 @@
  * renderer and the preload.
  */
 import { z } from 'zod';
-import type { Method as BdlMethod } from '../bdl/posterior/types.ts';
+import type { Method as BdlMethod, Prior as BdlPrior } from '../bdl/posterior/types.ts';
+import type { RegressionMethod } from '../jobs/regressionTraining.ts';
 
 const MAX_PATH = 4096;
 const text = (max: number) => z.string().min(1).max(max);
@@ -22,12 +23,25 @@ const FsPath = text(MAX_PATH)
 export const ProjectId = z.string().regex(/^p[0-9]{1,9}$/, 'a project id looks like "p1"');
 export const ImageId = z.number().int().positive().max(2 ** 31);
 export const JobId = z.string().regex(/^j[0-9]{1,9}$/, 'a job id looks like "j1"');
-export const AcquisitionName = z.enum(['bald', 'entropy', 'margin', 'var-ratios', 'mean-std', 'random']);
-export const METHOD_NAMES = ['mc-dropout', 'map', 'ensemble', 'vi', 'ivon', 'sgld', 'laplace', 'last-layer', 'dkl'] as const;
+/** 'variance' (the GP's latent predictive variance) ranks regression projects; the others, classification ones. */
+export const AcquisitionName = z.enum(['bald', 'entropy', 'margin', 'var-ratios', 'mean-std', 'variance', 'random']);
+export const METHOD_NAMES = ['mc-dropout', 'map', 'ensemble', 'vi', 'ivon', 'sgld', 'laplace', 'last-layer', 'dkl', 'lora-ensemble', 'lora-laplace'] as const;
 export const MethodName = z.enum(METHOD_NAMES);
 // The contract names exactly the library's methods: adding one there and not here fails to compile.
 type MethodsAgree = [BdlMethod] extends [(typeof METHOD_NAMES)[number]] ? ([(typeof METHOD_NAMES)[number]] extends [BdlMethod] ? true : never) : never;
 export const methodsAgree: MethodsAgree = true;
+/** Regression projects' methods: a separate enum, so the classification check above stays exact. */
+export const REGRESSION_METHOD_NAMES = ['gp'] as const;
+export const RegressionMethodName = z.enum(REGRESSION_METHOD_NAMES);
+type RegressionMethodsAgree = [RegressionMethod] extends [(typeof REGRESSION_METHOD_NAMES)[number]] ? ([(typeof REGRESSION_METHOD_NAMES)[number]] extends [RegressionMethod] ? true : never) : never;
+export const regressionMethodsAgree: RegressionMethodsAgree = true;
+export const TaskName = z.enum(['classification', 'regression']);
+export const PRIOR_NAMES = ['gaussian', 'laplace', 'spike-slab'] as const;
+export const PriorName = z.enum(PRIOR_NAMES);
+type PriorsAgree = [BdlPrior] extends [(typeof PRIOR_NAMES)[number]] ? ([(typeof PRIOR_NAMES)[number]] extends [BdlPrior] ? true : never) : never;
+export const priorsAgree: PriorsAgree = true;
+/** Prior precision τ (weight decay = τ / N); without it the weight decay is 1e-4. */
+const PriorPrecision = z.number().positive().max(1e9);
 export const SimulateAcquisitionName = z.enum(['bald', 'batchbald', 'power-bald', 'entropy', 'var-ratios', 'mean-std', 'margin', 'random']);
 export const ExportFormat = z.enum(['csv', 'folders', 'json']);
 export const ImageSize = z.union([z.literal(28), z.literal(64), z.literal(128), z.literal(224)]);
@@ -35,15 +49,23 @@ export const Channels = z.union([z.literal(1), z.literal(3)]);
 
 export const LabelValue = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('class'), classIdx: z.number().int().min(0).max(99) }).strict(),
+  /** Regression projects: a finite number, inside the target's range when it has one. */
+  z.object({ kind: z.literal('value'), value: z.number().min(-1e300).max(1e300) }).strict(),
   z.object({ kind: z.literal('skip') }).strict(),
   z.object({ kind: z.literal('unsure') }).strict(),
 ]);
+
+export const RegressionTarget = z.object({ name: z.string(), unit: z.string().nullable(), min: z.number().nullable(), max: z.number().nullable() });
 
 export const ProjectInfo = z.object({
   projectId: ProjectId,
   dir: z.string(),
   name: z.string(),
+  task: TaskName,
+  /** Empty for regression projects. */
   classes: z.array(z.string()),
+  /** Regression projects only. */
+  target: RegressionTarget.nullable(),
   imageSize: ImageSize,
   channels: Channels,
 });
@@ -58,6 +80,8 @@ const MetricsSchema = z.object({
   reliability: z.array(z.object({ binLower: z.number(), binUpper: z.number(), confidence: z.number(), accuracy: z.number(), count: z.number() })),
 });
 
+const RegressionMetricsSchema = z.object({ rmse: z.number(), mae: z.number(), nll: z.number(), coverage90: z.number(), heldOut: z.number() });
+
 export const ModelVersionInfo = z.object({
   id: z.number(),
   createdAt: z.string(),
@@ -67,6 +91,7 @@ export const ModelVersionInfo = z.object({
   trainSeconds: z.number(),
   hyper: z.record(z.string(), z.unknown()),
   metrics: MetricsSchema.nullable(),
+  regressionMetrics: RegressionMetricsSchema.nullable(),
 });
 
 /** The stopping signal of the last two model versions (src-main/simulate/stopping.ts); null before two versions. */
@@ -79,6 +104,8 @@ export const ProjectStatus = z.object({
   skipped: z.number(),
   unsure: z.number(),
   perClass: z.array(z.object({ name: z.string(), count: z.number() })),
+  /** Regression projects: the labelled values. */
+  values: z.object({ count: z.number(), min: z.number().nullable(), max: z.number().nullable(), mean: z.number().nullable() }).nullable(),
   models: z.array(ModelVersionInfo),
   stopping: StoppingSignal.nullable(),
 });
@@ -92,6 +119,9 @@ export const Prediction = z.object({
   aleatoric: z.number(),
 });
 
+/** A regression model's prediction, in the target's units: mean, latent std (epistemic), 90% predictive interval. */
+export const RegressionEstimate = z.object({ mean: z.number(), latentStd: z.number(), predictiveStd: z.number(), lower: z.number(), upper: z.number() });
+
 export const QueueItem = z.object({
   imageId: ImageId,
   name: z.string(),
@@ -99,6 +129,7 @@ export const QueueItem = z.object({
   kind: z.enum(['raster', 'dicom']),
   score: z.number().nullable(),
   prediction: Prediction.nullable(),
+  estimate: RegressionEstimate.nullable().optional(),
   skipped: z.boolean(),
 });
 
@@ -114,7 +145,10 @@ export const ImageDetail = z.object({
   modalityAsset: z.string().nullable(),
   dicom: z.object({ windowCenter: z.number(), windowWidth: z.number(), modality: z.string().optional(), note: z.string().optional() }).nullable(),
   prediction: Prediction.nullable(),
-  currentLabel: z.object({ kind: z.enum(['class', 'skip', 'unsure']), classIdx: z.number().nullable(), annotator: z.string() }).nullable(),
+  estimate: RegressionEstimate.nullable().optional(),
+  currentLabel: z
+    .object({ kind: z.enum(['class', 'value', 'skip', 'unsure']), classIdx: z.number().nullable(), value: z.number().nullable().optional(), annotator: z.string() })
+    .nullable(),
 });
 
 export const ImportFailure = z.object({ path: z.string(), code: z.string(), message: z.string() });
@@ -131,9 +165,15 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('train'),
-      method: MethodName.optional(),
+      /** 'gp' for regression projects only (their default); the others for classification projects. */
+      method: z.union([MethodName, RegressionMethodName]).optional(),
       epochs: z.number().int().min(1).max(500).optional(),
       seed: z.number().int().min(0).max(2 ** 31).optional(),
+      /** Weight prior (default gaussian); the method must support it (bdl/posterior/registry.ts). */
+      prior: PriorName.optional(),
+      priorPrecision: PriorPrecision.optional(),
+      /** 'lora-ensemble' / 'lora-laplace' only (and required there): the TF.js LayersModel folder or model.json. */
+      backbone: FsPath.optional(),
     })
     .strict(),
   z.object({ kind: z.literal('export'), out: FsPath, format: ExportFormat, force: z.boolean().optional(), deidentify: z.boolean().optional() }).strict(),
@@ -145,6 +185,9 @@ export const JobSpec = z.discriminatedUnion('kind', [
       testCsv: FsPath.optional(),
       acquisitions: z.array(SimulateAcquisitionName).min(1).max(8).optional(),
       method: MethodName.optional(),
+      backbone: FsPath.optional(),
+      prior: PriorName.optional(),
+      priorPrecision: PriorPrecision.optional(),
       initial: z.number().int().min(2).max(1_000_000).optional(),
       step: z.number().int().min(1).max(100_000).optional(),
       rounds: z.number().int().min(0).max(100_000).optional(),
@@ -227,7 +270,11 @@ export const contract = {
       .object({
         dir: FsPath,
         name: text(200).optional(),
-        classes: z.array(text(100)).min(2).max(100),
+        task: TaskName.optional(),
+        /** Classification projects (the default). */
+        classes: z.array(text(100)).min(2).max(100).optional(),
+        /** Regression projects: what the number measures, its unit and optional range. */
+        target: z.object({ name: text(100), unit: z.string().max(20).optional(), min: z.number().optional(), max: z.number().optional() }).strict().optional(),
         imageSize: ImageSize.optional(),
         channels: Channels.optional(),
       })
@@ -248,6 +295,23 @@ export const contract = {
       .strict(),
     /** `acquisition` is the order actually used: null before any model (a stable shuffle, no scores). */
     response: z.object({ modelVersionId: z.number().nullable(), acquisition: AcquisitionName.nullable(), total: z.number(), items: z.array(QueueItem) }),
+  },
+  /**
+   * Interactive re-rank (src-main/ranking/rerank.ts): refits a Bayesian last layer on the cached
+   * features of the latest trained version with the current labels and rescores the queue, as a new
+   * model version (hyper.rerankOf, hyper.rerankCount). About a second, not a retrain.
+   */
+  'queue.rerank': {
+    request: ProjectRequest,
+    response: z.object({
+      modelVersion: ModelVersionInfo,
+      baseVersionId: z.number(),
+      rerankCount: z.number(),
+      labels: z.number(),
+      labelsWithoutFeatures: z.number(),
+      scored: z.number(),
+      seconds: z.object({ fit: z.number(), score: z.number(), write: z.number(), total: z.number() }),
+    }),
   },
   'image.detail': { request: z.object({ projectId: ProjectId, imageId: ImageId }).strict(), response: ImageDetail },
   'label.add': {
@@ -274,6 +338,26 @@ export const contract = {
     response: z.object({
       versions: z.array(ModelVersionInfo),
       learningCurve: z.array(z.object({ modelVersionId: z.number(), nLabels: z.number(), accuracy: z.number(), nll: z.number(), ece: z.number(), brier: z.number() })),
+      /** Regression versions with held-out metrics. */
+      regressionCurve: z.array(z.object({ modelVersionId: z.number(), nLabels: z.number(), rmse: z.number(), mae: z.number(), nll: z.number(), coverage90: z.number() })),
+    }),
+  },
+  /** Prior predictive check (src-main/bdl/priorPredictive.ts): S functions of a tanh and a ReLU network, as an SVG. */
+  'bdl.priorPredictive': {
+    request: z
+      .object({
+        prior: z.enum(['gaussian', 'laplace']).optional(),
+        samples: z.number().int().min(1).max(100).optional(),
+        width: z.number().int().min(1).max(500).optional(),
+        depth: z.number().int().min(1).max(6).optional(),
+        sigmaW: z.number().positive().max(100).optional(),
+        sigmaB: z.number().min(0).max(100).optional(),
+        seed: z.number().int().min(0).max(2 ** 31).optional(),
+      })
+      .strict(),
+    response: z.object({
+      svg: z.string(),
+      options: z.object({ prior: z.enum(['gaussian', 'laplace']), samples: z.number(), width: z.number(), depth: z.number(), sigmaW: z.number(), sigmaB: z.number(), seed: z.number() }),
     }),
   },
   'job.start': { request: z.object({ projectId: ProjectId, job: JobSpec }).strict(), response: JobState },
@@ -313,6 +397,8 @@ export type ProjectInfoT = z.infer<typeof ProjectInfo>;
 export type ImportSummaryT = z.infer<typeof ImportSummary>;
 export type ModelVersionInfoT = z.infer<typeof ModelVersionInfo>;
 export type PredictionT = z.infer<typeof Prediction>;
+export type RegressionEstimateT = z.infer<typeof RegressionEstimate>;
+export type RegressionTargetT = z.infer<typeof RegressionTarget>;
 export type QueueItemT = z.infer<typeof QueueItem>;
 export type ImageDetailT = z.infer<typeof ImageDetail>;
 export type AcquisitionNameT = z.infer<typeof AcquisitionName>;

@@ -93,6 +93,9 @@ export async function runActiveLearning(
       numClasses: C,
       seed: deriveSeed(req.runSeed, 1000 + round),
       mcSamples: req.samples,
+      backbone: req.backbone,
+      prior: req.prior,
+      priorPrecision: req.priorPrecision,
     });
     try {
       const fit = await posterior.fit(trainX, trainY, {

@@ -1,4 +1,5 @@
 /** What the simulator's main thread sends to a run's worker, and what comes back. */
+import type { Prior } from '../bdl/posterior/types.ts';
 import type { StoppingOptions } from './stopping.ts';
 import type { KCenterSpace, RoundRecord, SimAcquisition, SimMethod, WarmStart } from './types.ts';
 
@@ -9,6 +10,10 @@ export interface RunRequest {
   seedIndex: number;
   runSeed: number;
   method: SimMethod;
+  /** LoRA methods: absolute path of the backbone folder. */
+  backbone?: string;
+  prior: Prior;
+  priorPrecision?: number;
   imageSize: number;
   channels: 1 | 3;
   numClasses: number;

@@ -4,6 +4,8 @@
  * per-acquisition summaries. Runs of the same seed share the initial set, the network
  * initialisations and the pool subsets, so acquisition functions are compared on paired runs.
  */
+import path from 'node:path';
+import { checkPrior } from '../bdl/posterior/registry.ts';
 import { deriveSeed } from '../bdl/util/random.ts';
 import { CancelledError, runWorker } from '../jobs/runWorker.ts';
 import { loadDataset, subsample } from './dataset.ts';
@@ -58,6 +60,11 @@ export function resolveOptions(options: SimulateOptions): SimulationSummary['opt
   if (options.powerBeta !== undefined && !(options.powerBeta > 0)) throw new Error(`powerBeta must be > 0, got ${options.powerBeta}`);
   if (options.warmStart !== undefined && options.warmStart !== 'random' && options.warmStart !== 'kcenter') throw new Error(`warmStart must be random or kcenter`);
   if (options.kcenterSpace !== undefined && options.kcenterSpace !== 'features' && options.kcenterSpace !== 'pixels') throw new Error(`kcenterSpace must be features or pixels`);
+  checkPrior(method, options.prior);
+  if (options.priorPrecision !== undefined && !(Number.isFinite(options.priorPrecision) && options.priorPrecision > 0)) throw new Error(`priorPrecision must be a number > 0, got ${options.priorPrecision}`);
+  const lora = method === 'lora-ensemble' || method === 'lora-laplace';
+  if (lora && options.backbone === undefined) throw new Error(`method '${method}' needs a backbone (a TF.js LayersModel folder)`);
+  if (!lora && options.backbone !== undefined) throw new Error(`a backbone is only used by the methods lora-ensemble and lora-laplace, not ${method}`);
   return {
     dataset: options.dataset,
     testCsv: options.testCsv ?? null,
@@ -82,6 +89,9 @@ export function resolveOptions(options: SimulateOptions): SimulationSummary['opt
     batchBaldSamples: options.batchBaldSamples ?? 1000,
     powerBeta: options.powerBeta ?? 1,
     stopping: { ...STOPPING_DEFAULTS, ...options.stopping },
+    backbone: options.backbone === undefined ? null : path.resolve(options.backbone),
+    prior: options.prior ?? 'gaussian',
+    priorPrecision: options.priorPrecision ?? null,
   };
 }
 
@@ -132,6 +142,9 @@ export async function simulate(options: SimulateOptions, control: SimulateContro
           seedIndex,
           runSeed: deriveSeed(opts.seed, seedIndex),
           method: opts.method,
+          ...(opts.backbone ? { backbone: opts.backbone } : {}),
+          prior: opts.prior,
+          ...(opts.priorPrecision !== null ? { priorPrecision: opts.priorPrecision } : {}),
           imageSize: data.imageSize,
           channels: data.channels,
           numClasses: data.classes.length,

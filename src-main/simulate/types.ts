@@ -1,5 +1,5 @@
 /** Options, per-round records and summaries of the active-learning simulator. */
-import type { Method } from '../bdl/posterior/types.ts';
+import type { Method, Prior } from '../bdl/posterior/types.ts';
 import { METHOD_NAMES, SimulateAcquisitionName } from '../service/contract.ts';
 import type { StoppingOptions } from './stopping.ts';
 
@@ -61,6 +61,12 @@ export interface SimulateOptions {
   /** Power-BALD's β (default 1). */
   powerBeta?: number;
   stopping?: StoppingOptions;
+  /** 'lora-ensemble', 'lora-laplace' (required there): the TF.js LayersModel folder or model.json of the backbone. */
+  backbone?: string;
+  /** Weight prior (default gaussian); refused when the method does not support it. */
+  prior?: Prior;
+  /** Prior precision τ: weight decay τ/N instead of 1e-4. */
+  priorPrecision?: number;
 }
 
 export interface RoundRecord {
@@ -116,8 +122,10 @@ export interface AcquisitionSummary {
 export interface SimulationSummary {
   dataset: { path: string; kind: 'mnist' | 'folder'; classes: string[]; imageSize: number; channels: number; pool: number; test: number; failed: number };
   /** The options as run, defaults filled in. */
-  options: Omit<Required<SimulateOptions>, 'testCsv' | 'warmStart' | 'poolSubset' | 'epochs' | 'stopping'> & {
+  options: Omit<Required<SimulateOptions>, 'testCsv' | 'warmStart' | 'poolSubset' | 'epochs' | 'stopping' | 'backbone' | 'priorPrecision'> & {
     testCsv: string | null;
+    priorPrecision: number | null;
+    backbone: string | null;
     warmStart: WarmStart | null;
     poolSubset: number | null;
     epochs: number | 'auto';

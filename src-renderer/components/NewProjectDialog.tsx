@@ -40,6 +40,8 @@ export function NewProjectDialog({ open, defaultDir, onClose, onCreated }: {
   const [name, setName] = useState('');
   const [dir, setDir] = useState('');
   const [dirEdited, setDirEdited] = useState(false);
+  const [task, setTask] = useState<'classification' | 'regression'>('classification');
+  const [target, setTarget] = useState({ name: '', unit: '', min: '', max: '' });
   const [classes, setClasses] = useState<string[]>([]);
   const [pending, setPending] = useState('');
   const [size, setSize] = useState<Size>(64);
@@ -53,7 +55,12 @@ export function NewProjectDialog({ open, defaultDir, onClose, onCreated }: {
   }, [name, defaultDir, dirEdited]);
 
   const allClasses = withPending(classes, pending);
-  const canCreate = dir.trim().length > 0 && allClasses.length >= 2 && !busy;
+  // An empty bound is no bound; anything else must be a number.
+  const bound = (text: string) => (text.trim() === '' ? undefined : Number(text.trim()));
+  const boundsValid = [target.min, target.max].every((t) => t.trim() === '' || Number.isFinite(Number(t.trim())));
+  const rangeValid = boundsValid && !(bound(target.min)! >= bound(target.max)!);
+  const taskReady = task === 'classification' ? allClasses.length >= 2 : target.name.trim().length > 0 && rangeValid;
+  const canCreate = dir.trim().length > 0 && taskReady && !busy;
 
   const create = async () => {
     setBusy(true);
@@ -61,7 +68,17 @@ export function NewProjectDialog({ open, defaultDir, onClose, onCreated }: {
       const project = await client['project.create']({
         dir: dir.trim(),
         ...(name.trim() ? { name: name.trim() } : {}),
-        classes: allClasses,
+        ...(task === 'classification'
+          ? { classes: allClasses }
+          : {
+              task,
+              target: {
+                name: target.name.trim(),
+                ...(target.unit.trim() ? { unit: target.unit.trim() } : {}),
+                ...(bound(target.min) !== undefined ? { min: bound(target.min) } : {}),
+                ...(bound(target.max) !== undefined ? { max: bound(target.max) } : {}),
+              },
+            }),
         imageSize: size,
         channels,
       });
@@ -93,7 +110,49 @@ export function NewProjectDialog({ open, defaultDir, onClose, onCreated }: {
               input: { endAdornment: <InputAdornment position="end"><Button size="small" onClick={() => setPicker('dir')}>Browse</Button></InputAdornment> },
             }}
           />
-          <ClassChipsInput value={classes} onChange={setClasses} pending={pending} onPendingChange={setPending} />
+          <FormControl>
+            <FormLabel sx={{ mb: 0.5, fontSize: 13 }}>The label of an image is</FormLabel>
+            <ToggleButtonGroup size="small" exclusive value={task} onChange={(_e, v: 'classification' | 'regression' | null) => v && setTask(v)}>
+              <ToggleButton value="classification" data-testid="np-task-classification">a class</ToggleButton>
+              <ToggleButton value="regression" data-testid="np-task-regression">a number (regression)</ToggleButton>
+            </ToggleButtonGroup>
+          </FormControl>
+          {task === 'classification' ? (
+            <ClassChipsInput value={classes} onChange={setClasses} pending={pending} onPendingChange={setPending} />
+          ) : (
+            <Stack direction="row" spacing={1.5}>
+              <TextField
+                label="Target"
+                size="small"
+                placeholder="e.g. severity"
+                value={target.name}
+                onChange={(e) => setTarget({ ...target, name: e.target.value })}
+                sx={{ flex: 2 }}
+                slotProps={{ htmlInput: { 'data-testid': 'np-target' } }}
+              />
+              <TextField label="Unit" size="small" placeholder="optional" value={target.unit} onChange={(e) => setTarget({ ...target, unit: e.target.value })} sx={{ flex: 1 }} slotProps={{ htmlInput: { 'data-testid': 'np-unit' } }} />
+              <TextField
+                label="Min"
+                size="small"
+                placeholder="optional"
+                value={target.min}
+                error={!rangeValid}
+                onChange={(e) => setTarget({ ...target, min: e.target.value })}
+                sx={{ flex: 1 }}
+                slotProps={{ htmlInput: { 'data-testid': 'np-min', inputMode: 'decimal' } }}
+              />
+              <TextField
+                label="Max"
+                size="small"
+                placeholder="optional"
+                value={target.max}
+                error={!rangeValid}
+                onChange={(e) => setTarget({ ...target, max: e.target.value })}
+                sx={{ flex: 1 }}
+                slotProps={{ htmlInput: { 'data-testid': 'np-max', inputMode: 'decimal' } }}
+              />
+            </Stack>
+          )}
           <Stack direction="row" spacing={4}>
             <FormControl>
               <FormLabel sx={{ mb: 0.5, fontSize: 13 }}>Model input size (px)</FormLabel>

@@ -6,7 +6,7 @@ const SHOWN_CLASSES = 4;
 /** The project's counts at a glance: total, left to label, skipped, unsure, and per class. */
 export function StatusCounts({ status }: { status: ProjectStatusT | null }) {
   if (!status) return null;
-  const labelled = status.perClass.reduce((a, c) => a + c.count, 0);
+  const labelled = status.perClass.reduce((a, c) => a + c.count, 0) + (status.values?.count ?? 0);
   const shown = status.perClass.length <= SHOWN_CLASSES + 1 ? status.perClass : status.perClass.slice(0, SHOWN_CLASSES);
   const rest = status.perClass.slice(shown.length);
   return (

@@ -1,6 +1,6 @@
 import { Button, FormControl, InputLabel, MenuItem, Paper, Select, Stack, TextField, Typography } from '@mui/material';
 import { useEffect, useRef, useState } from 'react';
-import { METHOD_NAMES, type JobStateT } from '../../src-main/service/contract.ts';
+import { METHOD_NAMES, PRIOR_NAMES, type JobStateT } from '../../src-main/service/contract.ts';
 import { useClient } from '../client/ClientContext.tsx';
 import { useJob } from '../hooks/useJob.ts';
 import { useNotify } from '../hooks/useNotify.tsx';
@@ -8,6 +8,14 @@ import { useProject } from '../hooks/useProject.tsx';
 import { JobProgress } from './JobProgress.tsx';
 
 type Method = (typeof METHOD_NAMES)[number];
+type Prior = (typeof PRIOR_NAMES)[number];
+
+/** The weight priors; the service refuses a prior the chosen method does not take, with the methods that do. */
+const PRIOR_LABELS: Record<Prior, string> = {
+  gaussian: 'Gaussian (L2)',
+  laplace: 'Laplace (L1)',
+  'spike-slab': 'Spike-and-slab on the input layer',
+};
 
 /** How each method is introduced to the clinician choosing it. */
 const METHOD_LABELS: Record<Method, string> = {
@@ -20,7 +28,14 @@ const METHOD_LABELS: Record<Method, string> = {
   laplace: 'Laplace (post hoc)',
   'last-layer': 'Last-layer Bayesian head',
   dkl: 'Deep kernel learning (GP head)',
+  'lora-ensemble': 'LoRA ensemble on an imported backbone',
+  'lora-laplace': 'LoRA Laplace on an imported backbone',
 };
+
+/** Methods that adapt an imported TF.js model (they need its folder). */
+const needsBackbone = (m: Method) => m === 'lora-ensemble' || m === 'lora-laplace';
+/** The contract takes absolute paths only (POSIX, drive letter or UNC). */
+const isAbsolutePath = (p: string) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(p);
 
 /** Train a model version: a job with epoch, loss and time left; cancellable. */
 export function TrainPanel({ onTrained }: { onTrained(): void }) {
@@ -29,6 +44,8 @@ export function TrainPanel({ onTrained }: { onTrained(): void }) {
   const { project, status, noteJobDone } = useProject();
   const [epochs, setEpochs] = useState('');
   const [method, setMethod] = useState<Method>('mc-dropout');
+  const [backbone, setBackbone] = useState('');
+  const [prior, setPrior] = useState<Prior>('gaussian');
   const [started, setStarted] = useState<JobStateT | null>(null);
   const job = useJob(started);
   const reported = useRef<string | null>(null);
@@ -50,18 +67,23 @@ export function TrainPanel({ onTrained }: { onTrained(): void }) {
     if (job.status === 'succeeded') {
       const m = job.result?.kind === 'train' ? job.result.modelVersion : null;
       noteJobDone(job);
-      notify(m ? `Model v${m.id} trained on ${m.nLabels} labels${m.metrics ? ` · held-out accuracy ${(m.metrics.accuracy * 100).toFixed(1)}%` : ''}` : 'Model trained', 'success');
+      const heldOut = m?.metrics ? ` · held-out accuracy ${(m.metrics.accuracy * 100).toFixed(1)}%` : m?.regressionMetrics ? ` · held-out RMSE ${m.regressionMetrics.rmse.toFixed(3)}` : '';
+      notify(m ? `Model v${m.id} trained on ${m.nLabels} labels${heldOut}` : 'Model trained', 'success');
       onTrained();
     } else if (job.status === 'failed') notify(`Training failed: ${job.error ?? job.message}`, 'error');
   }, [job, notify, onTrained, noteJobDone]);
 
   const epochsValue = epochs.trim() === '' ? undefined : Number(epochs);
   const epochsValid = epochsValue === undefined || (Number.isInteger(epochsValue) && epochsValue >= 1 && epochsValue <= 500);
+  const backboneValid = !needsBackbone(method) || isAbsolutePath(backbone.trim());
   const running = job?.status === 'running';
-  const labelled = status ? status.perClass.reduce((a, c) => a + c.count, 0) : 0;
+  const labelled = status ? status.perClass.reduce((a, c) => a + c.count, 0) + (status.values?.count ?? 0) : 0;
+  // Regression projects have one method, the exact GP, and no epochs.
+  const regression = project.task === 'regression';
 
   const train = () => {
-    client['job.start']({ projectId: project.projectId, job: { kind: 'train', method, ...(epochsValue !== undefined ? { epochs: epochsValue } : {}) } }).then(setStarted, notifyError);
+    if (regression) return void client['job.start']({ projectId: project.projectId, job: { kind: 'train', method: 'gp' } }).then(setStarted, notifyError);
+    client['job.start']({ projectId: project.projectId, job: { kind: 'train', method, ...(prior !== 'gaussian' ? { prior } : {}), ...(epochsValue !== undefined ? { epochs: epochsValue } : {}), ...(needsBackbone(method) ? { backbone: backbone.trim() } : {}) } }).then(setStarted, notifyError);
   };
   const cancel = () => {
     if (job) client['job.cancel']({ jobId: job.jobId }).then(setStarted, notifyError);
@@ -73,12 +95,28 @@ export function TrainPanel({ onTrained }: { onTrained(): void }) {
         <Typography variant="h6" sx={{ fontSize: 17, mr: 1 }}>
           Train a model
         </Typography>
+        {regression ? (
+          <Typography variant="body2" data-testid="train-method-gp">
+            Gaussian process regression (RBF kernel, hyper-parameters by marginal likelihood)
+          </Typography>
+        ) : (
+        <>
         <FormControl size="small" sx={{ minWidth: 190 }}>
           <InputLabel id="method-label">Method</InputLabel>
           <Select labelId="method-label" label="Method" value={method} onChange={(e) => setMethod(e.target.value as Method)} disabled={running}>
             {METHOD_NAMES.map((m) => (
               <MenuItem key={m} value={m}>
                 {METHOD_LABELS[m]}
+              </MenuItem>
+            ))}
+          </Select>
+        </FormControl>
+        <FormControl size="small" sx={{ minWidth: 170 }}>
+          <InputLabel id="prior-label">Prior</InputLabel>
+          <Select labelId="prior-label" label="Prior" value={prior} onChange={(e) => setPrior(e.target.value as Prior)} disabled={running} data-testid="train-prior">
+            {PRIOR_NAMES.map((p) => (
+              <MenuItem key={p} value={p}>
+                {PRIOR_LABELS[p]}
               </MenuItem>
             ))}
           </Select>
@@ -94,7 +132,23 @@ export function TrainPanel({ onTrained }: { onTrained(): void }) {
           sx={{ width: 110 }}
           slotProps={{ htmlInput: { 'data-testid': 'train-epochs', inputMode: 'numeric' } }}
         />
-        <Button variant="contained" onClick={train} disabled={running || !epochsValid} data-testid="train-button">
+        </>
+        )}
+        {needsBackbone(method) && (
+          <TextField
+            size="small"
+            label="Backbone (TF.js model folder)"
+            placeholder="/path/to/model (model.json + weights)"
+            value={backbone}
+            error={backbone.trim() !== '' && !backboneValid}
+            helperText={backbone.trim() !== '' && !backboneValid ? 'an absolute path' : undefined}
+            onChange={(e) => setBackbone(e.target.value)}
+            disabled={running}
+            sx={{ minWidth: 320 }}
+            slotProps={{ htmlInput: { 'data-testid': 'train-backbone' } }}
+          />
+        )}
+        <Button variant="contained" onClick={train} disabled={running || !epochsValid || !backboneValid} data-testid="train-button">
           Train
         </Button>
         {running && (

@@ -20,7 +20,7 @@ export function useQueue(projectId: string, acquisition: AcquisitionNameT, revis
   const { notifyError } = useNotify();
   const [loaded, setLoaded] = useState<Loaded>({ items: [], total: 0, modelVersionId: null });
   const [loading, setLoading] = useState(true);
-  const [hidden, setHidden] = useState<Map<number, 'class' | 'skip' | 'unsure'>>(new Map());
+  const [hidden, setHidden] = useState<Map<number, 'class' | 'value' | 'skip' | 'unsure'>>(new Map());
   const [pinned, setPinned] = useState<QueueItemT[]>([]);
   const generation = useRef(0);
   const loadingMore = useRef(false);
@@ -81,7 +81,7 @@ export function useQueue(projectId: string, acquisition: AcquisitionNameT, revis
     return [...pinned.filter((p) => !hidden.has(p.imageId)), ...loaded.items.filter((i) => !hidden.has(i.imageId) && !pinnedIds.has(i.imageId))];
   }, [loaded.items, hidden, pinned]);
 
-  const hide = useCallback((imageId: number, kind: 'class' | 'skip' | 'unsure') => {
+  const hide = useCallback((imageId: number, kind: 'class' | 'value' | 'skip' | 'unsure') => {
     // The ref changes at once, so a second key press before the next render cannot label the same image.
     hiddenRef.current = new Map(hiddenRef.current).set(imageId, kind);
     setHidden((h) => new Map(h).set(imageId, kind));

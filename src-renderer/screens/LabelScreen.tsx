@@ -7,6 +7,8 @@ import { ClassButtons } from '../components/ClassButtons.tsx';
 import { ImageViewer } from '../components/ImageViewer.tsx';
 import { ImageFacts } from '../components/ImageFacts.tsx';
 import { PredictionPanel } from '../components/PredictionPanel.tsx';
+import { RegressionPanel } from '../components/RegressionPanel.tsx';
+import { ValueInput } from '../components/ValueInput.tsx';
 import { QueueList } from '../components/QueueList.tsx';
 import { StoppingBanner } from '../components/StoppingBanner.tsx';
 import { isForeignKeyTarget } from '../hooks/keyboard.ts';
@@ -22,8 +24,13 @@ const ACQUISITIONS: { id: AcquisitionNameT; label: string }[] = [
   { id: 'mean-std', label: 'Mean std' },
   { id: 'random', label: 'Random' },
 ];
+/** Regression projects rank by the GP's latent variance (epistemic; label noise excluded). */
+const REGRESSION_ACQUISITIONS: { id: AcquisitionNameT; label: string }[] = [
+  { id: 'variance', label: 'Predictive variance (epistemic)' },
+  { id: 'random', label: 'Random' },
+];
 const PREFETCH = 5;
-type Label = { kind: 'class'; classIdx: number } | { kind: 'skip' } | { kind: 'unsure' };
+type Label = { kind: 'class'; classIdx: number } | { kind: 'value'; value: number } | { kind: 'skip' } | { kind: 'unsure' };
 
 function basename(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
@@ -33,7 +40,13 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
   const client = useClient();
   const { notify, notifyError } = useNotify();
   const { project, annotator, refreshStatus, dataRevision, status } = useProject();
-  const [acquisition, setAcquisition] = useState<AcquisitionNameT>(() => (localStorage.getItem('episteme.acquisition') as AcquisitionNameT | null) ?? 'bald');
+  const regression = project.task === 'regression';
+  const acquisitions = regression ? REGRESSION_ACQUISITIONS : ACQUISITIONS;
+  const storageKey = regression ? 'episteme.acquisition.regression' : 'episteme.acquisition';
+  const [acquisition, setAcquisition] = useState<AcquisitionNameT>(() => {
+    const stored = localStorage.getItem(storageKey) as AcquisitionNameT | null;
+    return acquisitions.some((a) => a.id === stored) ? stored! : acquisitions[0].id;
+  });
   const queue = useQueue(project.projectId, acquisition, dataRevision);
   const cache = useMemo(() => new ImageCache(client, project.projectId), [client, project.projectId, dataRevision]);
   useEffect(() => () => cache.dispose(), [cache]);
@@ -138,7 +151,7 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
           let item = queue.findItem(imageId);
           if (!item) {
             const detail = await cache.detail(imageId);
-            item = { imageId, name: basename(detail.path), previewAsset: detail.previewAsset, kind: detail.kind, score: null, prediction: detail.prediction, skipped: false };
+            item = { imageId, name: basename(detail.path), previewAsset: detail.previewAsset, kind: detail.kind, score: null, prediction: detail.prediction, estimate: detail.estimate, skipped: false };
           }
           queue.pin(item);
           setLabelledCount((n) => Math.max(0, n - 1));
@@ -159,7 +172,10 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
         return;
       }
       if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
-      if (/^[1-9]$/.test(e.key)) {
+      if (regression && /^[0-9.+-]$/.test(e.key)) {
+        // Typing a number anywhere starts the value: the focused field receives the key.
+        document.querySelector<HTMLInputElement>('[data-testid="value-field"]')?.focus();
+      } else if (!regression && /^[1-9]$/.test(e.key)) {
         const idx = Number(e.key) - 1;
         if (idx < project.classes.length) {
           e.preventDefault();
@@ -175,10 +191,11 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [label, undo, project.classes.length]);
+  }, [label, undo, project.classes.length, regression]);
 
   const onPick = useCallback((item: QueueItemT) => queue.pin(item), [queue]);
   const prediction = shown?.detail.prediction ?? current?.prediction ?? null;
+  const estimate = shown?.detail.estimate ?? current?.estimate ?? null;
   const ready = Boolean(current && shown && shown.detail.imageId === current.imageId);
 
   return (
@@ -193,12 +210,12 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
               value={acquisition}
               onChange={(e) => {
                 const next = e.target.value as AcquisitionNameT;
-                localStorage.setItem('episteme.acquisition', next);
+                localStorage.setItem(storageKey, next);
                 setAcquisition(next);
               }}
               data-testid="acquisition-select"
             >
-              {ACQUISITIONS.map((a) => (
+              {acquisitions.map((a) => (
                 <MenuItem key={a.id} value={a.id} data-testid={`acquisition-${a.id}`}>
                   {a.label}
                 </MenuItem>
@@ -225,19 +242,36 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
         <Box sx={{ flex: 1, minHeight: 0 }}>
           <ImageViewer image={current ? shown : null} loading={loadingImage && Boolean(current)} />
         </Box>
-        <ClassButtons
-          classes={project.classes}
-          predicted={prediction ? prediction.predicted : null}
-          disabled={!ready}
-          onClass={(i) => label({ kind: 'class', classIdx: i })}
-          onSkip={() => label({ kind: 'skip' })}
-          onUnsure={() => label({ kind: 'unsure' })}
-          onUndo={undo}
-        />
+        {regression && project.target ? (
+          <ValueInput
+            target={project.target}
+            imageKey={ready ? (current?.imageId ?? null) : null}
+            disabled={!ready}
+            suggestion={current ? (estimate?.mean ?? null) : null}
+            onValue={(value) => label({ kind: 'value', value })}
+            onSkip={() => label({ kind: 'skip' })}
+            onUnsure={() => label({ kind: 'unsure' })}
+            onUndo={undo}
+          />
+        ) : (
+          <ClassButtons
+            classes={project.classes}
+            predicted={prediction ? prediction.predicted : null}
+            disabled={!ready}
+            onClass={(i) => label({ kind: 'class', classIdx: i })}
+            onSkip={() => label({ kind: 'skip' })}
+            onUnsure={() => label({ kind: 'unsure' })}
+            onUndo={undo}
+          />
+        )}
       </Box>
 
       <Box sx={{ width: 300, flexShrink: 0, display: 'flex', flexDirection: 'column', gap: 2, overflow: 'auto' }}>
-        <PredictionPanel prediction={current ? prediction : null} classes={project.classes} modelVersionId={queue.modelVersionId} />
+        {regression && project.target ? (
+          <RegressionPanel estimate={current ? estimate : null} target={project.target} modelVersionId={queue.modelVersionId} />
+        ) : (
+          <PredictionPanel prediction={current ? prediction : null} classes={project.classes} modelVersionId={queue.modelVersionId} />
+        )}
         {current && shown && <ImageFacts image={shown} item={current} acquisition={queue.modelVersionId === null ? 'random' : acquisition} />}
       </Box>
     </Box>

@@ -4,6 +4,8 @@ import type { Response } from '../../src-main/service/contract.ts';
 import { useClient } from '../client/ClientContext.tsx';
 import { LearningCurveChart } from '../components/LearningCurveChart.tsx';
 import { ReliabilityChart } from '../components/ReliabilityChart.tsx';
+import { GpVersionFacts, RegressionCurveChart } from '../components/RegressionCurveChart.tsx';
+import { PriorCheckPanel } from '../components/PriorCheckPanel.tsx';
 import { TrainPanel } from '../components/TrainPanel.tsx';
 import { VersionsTable } from '../components/VersionsTable.tsx';
 import { StoppingBanner } from '../components/StoppingBanner.tsx';
@@ -45,12 +47,15 @@ export function ModelScreen() {
         </Paper>
         <Stack direction={{ xs: 'column', md: 'row' }} spacing={2}>
           <Paper variant="outlined" sx={{ p: 2, flex: 1, minWidth: 0 }}>
-            <LearningCurveChart points={models?.learningCurve ?? []} />
+            {project.task === 'regression' ? <RegressionCurveChart points={models?.regressionCurve ?? []} /> : <LearningCurveChart points={models?.learningCurve ?? []} />}
           </Paper>
           <Paper variant="outlined" sx={{ p: 2, flex: 1, minWidth: 0 }}>
-            <ReliabilityChart version={version} />
+            {project.task === 'regression' ? <GpVersionFacts version={version} /> : <ReliabilityChart version={version} />}
           </Paper>
         </Stack>
+        <Paper variant="outlined" sx={{ p: 2 }}>
+          <PriorCheckPanel />
+        </Paper>
       </Stack>
     </Box>
   );

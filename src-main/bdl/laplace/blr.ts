@@ -49,36 +49,71 @@ export function withBias(f: Features): Float64Array {
 }
 
 /**
- * Posterior for given α, β (eqs. 3.53–3.54) and its log evidence (eq. 3.86).
- * @param targets T [N, K] row-major
+ * The data enter the posterior and the evidence only through Φ̃ᵀΦ̃ [D+1, D+1], Φ̃ᵀT [D+1, K] and
+ * ‖T‖², so they are computed once (O(N·D²)) and every α, β iteration costs O(D³), not O(N·D²).
  */
-export function blrPosterior(f: Features, targets: ArrayLike<number>, k: number, alpha: number, beta: number): BlrPosterior {
+interface BlrStatistics {
+  n: number;
+  dA: number;
+  k: number;
+  XtX: Float64Array;
+  XtT: Float64Array;
+  tt: number;
+}
+
+function blrStatistics(f: Features, targets: ArrayLike<number>, k: number): BlrStatistics {
   const { n, d } = f;
   const dA = d + 1;
   if (targets.length !== n * k) throw new Error(`blrPosterior: targets must be [${n}, ${k}]`);
-  if (!(alpha > 0 && beta > 0)) throw new Error(`blrPosterior: α and β must be > 0 (got ${alpha}, ${beta})`);
   const X = withBias(f);
-  const XtX = gram(X, n, dA);
-  const precision = addDiagonal(XtX.map((v) => beta * v), dA, alpha);
-  const L = cholesky(precision, dA);
-  // Φ̃ᵀT [dA, K]
   const XtT = new Float64Array(dA * k);
-  for (let r = 0; r < n; r++) for (let i = 0; i < dA; i++) for (let c = 0; c < k; c++) XtT[i * k + c] += X[r * dA + i] * targets[r * k + c];
-  const mean = choleskySolve(L, dA, XtT.map((v) => beta * v), k);
-  // evidence
-  let sqErr = 0;
+  let tt = 0;
   for (let r = 0; r < n; r++)
     for (let c = 0; c < k; c++) {
-      let y = 0;
-      for (let i = 0; i < dA; i++) y += X[r * dA + i] * mean[i * k + c];
-      sqErr += (targets[r * k + c] - y) ** 2;
+      const t = targets[r * k + c];
+      tt += t * t;
+      if (t === 0) continue;
+      for (let i = 0; i < dA; i++) XtT[i * k + c] += X[r * dA + i] * t;
     }
+  return { n, dA, k, XtX: gram(X, n, dA), XtT, tt };
+}
+
+/** ‖T − Φ̃M‖²_F = ‖T‖² − 2⟨M, Φ̃ᵀT⟩ + ⟨M, Φ̃ᵀΦ̃ M⟩ (clamped at 0 against rounding). */
+function squaredError(st: BlrStatistics, mean: Float64Array): number {
+  const { dA, k, XtX, XtT } = st;
+  let cross = 0;
+  let quad = 0;
+  for (let i = 0; i < dA; i++)
+    for (let c = 0; c < k; c++) {
+      cross += mean[i * k + c] * XtT[i * k + c];
+      let g = 0;
+      for (let j = 0; j < dA; j++) g += XtX[i * dA + j] * mean[j * k + c];
+      quad += mean[i * k + c] * g;
+    }
+  return Math.max(0, st.tt - 2 * cross + quad);
+}
+
+function posteriorFromStatistics(st: BlrStatistics, alpha: number, beta: number): BlrPosterior {
+  const { n, dA, k } = st;
+  if (!(alpha > 0 && beta > 0)) throw new Error(`blrPosterior: α and β must be > 0 (got ${alpha}, ${beta})`);
+  const precision = addDiagonal(st.XtX.map((v) => beta * v), dA, alpha);
+  const L = cholesky(precision, dA);
+  const mean = choleskySolve(L, dA, st.XtT.map((v) => beta * v), k);
+  const sqErr = squaredError(st, mean);
   let mm = 0;
   for (const v of mean) mm += v * v;
   const logDetA = logDetCholesky(L, dA);
   const logEvidence =
     k * (0.5 * dA * Math.log(alpha) + 0.5 * n * Math.log(beta) - 0.5 * logDetA - 0.5 * n * Math.log(2 * Math.PI)) - 0.5 * beta * sqErr - 0.5 * alpha * mm;
   return { alpha, beta, dA, k, mean, precision, L, logEvidence, effectiveParameters: NaN, iterations: 0 };
+}
+
+/**
+ * Posterior for given α, β (eqs. 3.53–3.54) and its log evidence (eq. 3.86).
+ * @param targets T [N, K] row-major
+ */
+export function blrPosterior(f: Features, targets: ArrayLike<number>, k: number, alpha: number, beta: number): BlrPosterior {
+  return posteriorFromStatistics(blrStatistics(f, targets, k), alpha, beta);
 }
 
 /**
@@ -92,8 +127,7 @@ export function fitBlr(
   k: number,
   opts: { alpha?: number; beta?: number; optimize?: boolean; fixAlpha?: boolean; maxIter?: number; tol?: number } = {},
 ): BlrPosterior {
-  const { n, d } = f;
-  const dA = d + 1;
+  const { n } = f;
   let alpha = opts.alpha ?? 1;
   let beta = opts.beta;
   if (beta === undefined) {
@@ -105,12 +139,13 @@ export function fitBlr(
     v /= Math.max(1, targets.length);
     beta = 1 / Math.max(v, 1e-6);
   }
-  if (!(opts.optimize ?? true)) return blrPosterior(f, targets, k, alpha, beta);
-  const X = withBias(f);
-  const eigXtX = symEig(gram(X, n, dA), dA, { vectors: false }).values.map((v) => Math.max(v, 0));
+  const st = blrStatistics(f, targets, k);
+  if (!(opts.optimize ?? true)) return posteriorFromStatistics(st, alpha, beta);
+  const dA = st.dA;
+  const eigXtX = symEig(st.XtX, dA, { vectors: false }).values.map((v) => Math.max(v, 0));
   const maxIter = opts.maxIter ?? 200;
   const tol = opts.tol ?? 1e-10;
-  let post = blrPosterior(f, targets, k, alpha, beta);
+  let post = posteriorFromStatistics(st, alpha, beta);
   let gamma = NaN;
   let it = 0;
   for (; it < maxIter; it++) {
@@ -118,19 +153,13 @@ export function fitBlr(
     for (const l of eigXtX) gamma += (beta * l) / (alpha + beta * l);
     let mm = 0;
     for (const v of post.mean) mm += v * v;
-    let sqErr = 0;
-    for (let r = 0; r < n; r++)
-      for (let c = 0; c < k; c++) {
-        let y = 0;
-        for (let i = 0; i < dA; i++) y += X[r * dA + i] * post.mean[i * k + c];
-        sqErr += (targets[r * k + c] - y) ** 2;
-      }
+    const sqErr = squaredError(st, post.mean);
     const alphaNew = opts.fixAlpha ? alpha : Math.min(1e10, Math.max(1e-10, (k * gamma) / Math.max(mm, 1e-300)));
     const betaNew = Math.min(1e10, Math.max(1e-10, (k * Math.max(n - gamma, 1e-12)) / Math.max(sqErr, 1e-300)));
     const change = Math.abs(Math.log(alphaNew / alpha)) + Math.abs(Math.log(betaNew / beta));
     alpha = alphaNew;
     beta = betaNew;
-    post = blrPosterior(f, targets, k, alpha, beta);
+    post = posteriorFromStatistics(st, alpha, beta);
     if (change < tol) {
       it++;
       break;

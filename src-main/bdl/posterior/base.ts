@@ -5,7 +5,8 @@
  * - {@link Posterior.sampleProbs}: trunk features of a batch → S predictive samples [S, B, C];
  * - {@link Posterior.defaultSamples}: S when the caller gives none;
  * - {@link Posterior.trainingLogits}: the network in training mode (default: all dropout on);
- * - {@link Posterior.penalty}: the negative log prior / N (default: from `prior` + weightDecay);
+ * - {@link Posterior.penalty}: the negative log prior / N (default: from `prior` + weightDecay;
+ *   'spike-slab' = spikeSlab.ts on the input layer, Gaussian elsewhere);
  * - {@link Posterior.state}: extra JSON state to serialise.
  *
  * Inputs and outputs are typed arrays (uint8 images [N,H,W,C], int32 labels [N], float32
@@ -13,9 +14,10 @@
  * inside, in batches, and everything is released (`tf.tidy` / `dispose` in `finally`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { GalCnn } from '../models/galCnn.ts';
+import { GalCnn, type DropoutMode } from '../models/galCnn.ts';
 import { DEFAULT_SEED, deriveSeed, permutation } from '../util/random.ts';
 import { countImages, imagesToTensor, yieldToEventLoop } from '../util/tensors.ts';
+import { inclusionProbabilities, inputKernel, spikeSlabPenalty } from './spikeSlab.ts';
 import {
   CancelledError,
   type FitOptions,
@@ -51,24 +53,43 @@ export interface OptimizerContext {
   seed: number;
 }
 
-export abstract class Posterior {
+/**
+ * What the base class needs of a network: the {@link GalCnn} of most methods, or lora/network.ts
+ * (an imported backbone with adapters). `trunk` is the deterministic part run once per image.
+ */
+export interface PosteriorNetwork {
+  readonly model: tf.LayersModel;
+  readonly featureDim: number;
+  readonly trainableVariables: tf.Variable[];
+  trunk(x: tf.Tensor4D): tf.Tensor4D;
+  penultimate(h: tf.Tensor4D): tf.Tensor2D;
+  logits(x: tf.Tensor4D, opts?: { dropout?: DropoutMode; seed?: number }): tf.Tensor2D;
+  dispose(): void;
+}
+
+export abstract class Posterior<N extends PosteriorNetwork = PosteriorNetwork> {
   abstract readonly method: Method;
   readonly options: Readonly<PosteriorOptions>;
-  protected readonly net: GalCnn;
+  protected readonly net: N;
   protected fitReport: FitReport | null = null;
+  /** N of the current (or last) fit: the spike-and-slab penalty is its −log prior / N. */
+  protected fitExamples = 0;
   private disposed = false;
 
-  /** Use {@link createPosterior}; `net` is given when deserialising. */
-  protected constructor(options: PosteriorOptions, net?: GalCnn) {
+  /**
+   * Use {@link createPosterior}; `net` is given when deserialising. Without it a Gal CNN is built:
+   * subclasses over another network type always pass theirs.
+   */
+  protected constructor(options: PosteriorOptions, net?: N) {
     this.options = Object.freeze({ ...options });
     this.net =
       net ??
-      GalCnn.create({
+      (GalCnn.create({
         imageSize: options.imageSize,
         channels: options.channels,
         numClasses: options.numClasses,
         seed: this.seed,
-      });
+      }) as PosteriorNetwork as N);
   }
 
   get seed(): number {
@@ -80,7 +101,7 @@ export abstract class Posterior {
   }
 
   /** The underlying network (for feature extraction and later methods). */
-  get network(): GalCnn {
+  get network(): N {
     return this.net;
   }
 
@@ -114,6 +135,12 @@ export abstract class Posterior {
    */
   protected penalty(weightDecay: number): tf.Scalar {
     const vars = this.net.trainableVariables;
+    if (this.options.prior === 'spike-slab') {
+      // The input layer's kernel gets the spike-and-slab (spikeSlab.ts), every other weight the Gaussian.
+      const kernel = inputKernel(this.net);
+      const rest = vars.filter((v) => v !== kernel).map((v) => tf.sum(tf.square(v)));
+      return tf.add(tf.mul(tf.addN(rest), weightDecay / 2), tf.div(spikeSlabPenalty(kernel), Math.max(1, this.fitExamples))) as tf.Scalar;
+    }
     if (weightDecay === 0 || vars.length === 0) return tf.scalar(0);
     const laplace = this.options.prior === 'laplace';
     const terms = vars.map((v) => (laplace ? tf.sum(tf.abs(v)) : tf.sum(tf.square(v))));
@@ -180,6 +207,7 @@ export abstract class Posterior {
     const weightDecay = this.effectiveWeightDecay(n, opts.weightDecay ?? 1e-4);
     if (!(weightDecay >= 0)) throw new Error(`fit: weightDecay must be ≥ 0, got ${weightDecay}`);
     const seed = opts.seed ?? this.seed;
+    this.fitExamples = n;
     const batches = Math.ceil(n / batchSize);
     const totalSteps = epochs * batches;
     const vars = this.fitVariables();
@@ -235,11 +263,12 @@ export abstract class Posterior {
       batches,
       learningRate,
       weightDecay,
-      penalty: this.options.prior === 'laplace' ? 'l1' : 'l2',
+      penalty: this.options.prior === 'laplace' ? 'l1' : this.options.prior === 'spike-slab' ? 'spike-slab' : 'l2',
       lossHistory,
       finalLoss: lossHistory[lossHistory.length - 1],
       seconds: (performance.now() - started) / 1000,
     };
+    if (this.options.prior === 'spike-slab') this.fitReport.inclusion = await inclusionProbabilities(inputKernel(this.net));
     return this.fitReport;
   }
 
@@ -268,6 +297,7 @@ export abstract class Posterior {
     // depend on the batch, so sample s draws the same masks for every image.
     let consistentChunk: number | undefined;
     const probs = new Float32Array(S * n * C);
+    let features = opts.withFeatures ? new Float32Array(n * this.net.featureDim) : undefined;
     for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
       if (opts.shouldStop?.()) throw new CancelledError('prediction cancelled');
       const count = Math.min(batchSize, n - start);
@@ -275,6 +305,11 @@ export abstract class Posterior {
       let h: tf.Tensor4D | null = null;
       try {
         h = tf.tidy(() => this.predictiveInput(xb));
+        if (features) {
+          // h is the batch itself when the whole network runs per sample: there is no shared trunk then.
+          if (h === xb) features = undefined;
+          else await copyFeatures(tf.tidy(() => this.net.penultimate(h!)), features, start);
+        }
         // Chunks of samples so the expanded head input stays within HEAD_ELEMENTS_BUDGET.
         let perChunk = Math.max(1, Math.floor(HEAD_ELEMENTS_BUDGET / h.size));
         if (consistent) perChunk = consistentChunk ??= perChunk;
@@ -300,7 +335,7 @@ export abstract class Posterior {
       await yieldToEventLoop();
     }
     if (n === 0) opts.onProgress?.({ done: 0, total: 0, fraction: 1 });
-    return { probs, shape: [S, n, C] };
+    return features ? { probs, shape: [S, n, C], features } : { probs, shape: [S, n, C] };
   }
 
   /**
@@ -402,4 +437,13 @@ export abstract class Posterior {
 function weightDataToArrayBuffer(w: tf.io.WeightData): ArrayBuffer {
   if (w instanceof ArrayBuffer) return w.slice(0);
   return tf.io.CompositeArrayBuffer.join(w);
+}
+
+/** Copies features z [B, D] into out [N, D] from row `start`, and disposes z. */
+async function copyFeatures(z: tf.Tensor2D, out: Float32Array, start: number): Promise<void> {
+  try {
+    out.set((await z.data()) as Float32Array, start * z.shape[1]);
+  } finally {
+    z.dispose();
+  }
 }

@@ -50,7 +50,7 @@ export interface DklSummary {
   seconds: number;
 }
 
-export class DklPosterior extends Posterior {
+export class DklPosterior extends Posterior<GalCnn> {
   readonly method = 'dkl' as const;
   private gp: DirichletGp | null = null;
   private inverses: Float64Array[] | null = null;

@@ -107,7 +107,7 @@ function toShared<T extends Uint8Array | Int32Array>(a: T): T {
   return out;
 }
 
-export class EnsemblePosterior extends Posterior {
+export class EnsemblePosterior extends Posterior<GalCnn> {
   readonly method = 'ensemble' as const;
   /** K. */
   readonly size: number;
@@ -229,6 +229,12 @@ export class EnsemblePosterior extends Posterior {
       finalLoss: lossHistory[epochs - 1],
       seconds: (performance.now() - started) / 1000,
     };
+    const inclusion = done[0].inclusion;
+    if (inclusion) {
+      // Spike-and-slab: each member has its own inclusion probabilities; the ensemble reports their mean.
+      const mean = (pick: (r: FitReport) => number[]) => pick(done[0]).map((_, j) => done.reduce((a, r) => a + pick(r)[j], 0) / K);
+      this.fitReport.inclusion = { ...inclusion, perInput: mean((r) => r.inclusion!.perInput), perChannel: mean((r) => r.inclusion!.perChannel) };
+    }
     return this.fitReport;
   }
 

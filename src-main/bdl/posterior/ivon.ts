@@ -62,7 +62,7 @@ interface IvonState {
   steps: number;
 }
 
-export class IVONPosterior extends Posterior {
+export class IVONPosterior extends Posterior<GalCnn> {
   readonly method = 'ivon' as const;
   /** h, one tensor per network variable (order of galCnnParams); null before the first fit. */
   private hess: tf.Variable[] | null = null;

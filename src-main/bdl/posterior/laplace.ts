@@ -69,13 +69,16 @@ import {
 } from '../laplace/network.ts';
 import { glmVarianceOp, probitTensor, sampleLinearWeights, stackedLogits } from '../laplace/tensors.ts';
 import { standardNormal } from '../linalg/random.ts';
-import { deriveSeed } from '../util/random.ts';
+import { deriveSeed, permutation } from '../util/random.ts';
 import { countImages, imagesToTensor, yieldToEventLoop } from '../util/tensors.ts';
+import { meanProbs } from '../acquisition/base.ts';
+import { evaluate } from '../metrics.ts';
 import { Posterior } from './base.ts';
 import { featurePredictive, repeatSamples } from './lastLayer.ts';
 import {
   CancelledError,
   type FitOptions,
+  type FitProgress,
   type FitReport,
   type PosteriorOptions,
   type PredictOptions,
@@ -86,6 +89,27 @@ import {
 
 /** Above this many parameters subsetOfWeights 'all' is refused (imageSize 128/224). */
 export const LAPLACE_ALL_MAX_PARAMETERS = 4_000_000;
+
+/** τ candidates of the validation searches: 10^-1 … 10^4 in quarter decades. */
+export const PRIOR_PRECISION_GRID: readonly number[] = Array.from({ length: 21 }, (_, i) => 10 ** (-1 + i / 4));
+
+function argmin(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] < values[best]) best = i;
+  return best;
+}
+
+/** Images x [N, H, W, C] at `rows`, in that order → [rows.length, H, W, C]. */
+function gatherImages(x: Uint8Array, [h, w, c]: [number, number, number], rows: Int32Array): Uint8Array {
+  const per = h * w * c;
+  const out = new Uint8Array(rows.length * per);
+  rows.forEach((r, i) => out.set(x.subarray(r * per, (r + 1) * per), i * per));
+  return out;
+}
+
+function gatherLabels(y: Int32Array, rows: Int32Array): Int32Array {
+  return Int32Array.from(rows, (r) => y[r]);
+}
 
 /** Parameters of the Gal CNN for the given input (conv 4×4 → conv 4×4 → pool 2 → 128 → C). */
 export function galCnnParameterCount(o: { imageSize: number; channels: number; numClasses: number }): number {
@@ -99,6 +123,12 @@ export function validateLaplaceOptions(o: PosteriorOptions): void {
   const structure = o.hessianStructure ?? 'kron';
   if (o.predictive !== undefined && o.predictive !== 'mc' && o.predictive !== 'probit' && o.predictive !== 'nn') {
     throw new Error(`predictive must be 'mc', 'probit' or 'nn'; got '${String(o.predictive)}'`);
+  }
+  if (o.priorPrecisionMethod !== undefined && o.priorPrecisionMethod !== 'marglik' && o.priorPrecisionMethod !== 'cross-validation') {
+    throw new Error(`priorPrecisionMethod must be 'marglik' or 'cross-validation'; got '${String(o.priorPrecisionMethod)}'`);
+  }
+  if (o.priorPrecisionMethod === 'cross-validation' && subset === 'all') {
+    throw new Error("priorPrecisionMethod 'cross-validation' needs subsetOfWeights 'last-layer' (with 'all' every τ would cost a GLM predictive over half the labels)");
   }
   if (subset === 'all') {
     const P = galCnnParameterCount(o);
@@ -148,7 +178,7 @@ export interface LaplaceSummary {
   seconds: number;
 }
 
-export class LaplacePosterior extends Posterior {
+export class LaplacePosterior extends Posterior<GalCnn> {
   readonly method = 'laplace' as const;
   private st: LaplaceFitState | null = null;
   private eigenvalueCache: Float64Array | null = null;
@@ -201,17 +231,30 @@ export class LaplacePosterior extends Posterior {
   }
 
   override async fit(x: Uint8Array, y: Int32Array, opts: FitOptions = {}): Promise<FitReport> {
-    const report = await super.fit(x, y, opts);
-    await this.fitCurvature(x, y, { shouldStop: opts.shouldStop });
+    const crossValidate = this.options.priorPrecisionMethod === 'cross-validation' && this.options.priorPrecision === undefined && !opts.validation;
+    const share = crossValidate ? 0.5 : 1;
+    const onProgress = opts.onProgress && ((p: FitProgress) => opts.onProgress!({ ...p, fraction: p.fraction * share }));
+    const report = await super.fit(x, y, { ...opts, onProgress });
+    await this.fitCurvature(x, y, { shouldStop: opts.shouldStop, validation: opts.validation });
+    if (crossValidate) {
+      const t0 = performance.now();
+      await this.crossValidatePriorPrecision(x, y, { ...opts, onProgress: opts.onProgress && ((p) => opts.onProgress!({ ...p, fraction: 0.5 + p.fraction / 2 })) });
+      this.requireFit().seconds += (performance.now() - t0) / 1000;
+    }
     return report;
   }
 
   /**
    * The post hoc part of `fit`: GGN at the current weights θ* over (x, y), log-likelihood, and τ
-   * (given, or by marglik). Can be called on a network trained elsewhere.
+   * (given; else by validation NLL when `validation` images are given; else by marglik). Can be
+   * called on a network trained elsewhere.
    * @param x uint8 images [N, H, W, C]; y int32 labels [N]
    */
-  async fitCurvature(x: Uint8Array, y: Int32Array, opts: { shouldStop?: () => boolean; batchSize?: number } = {}): Promise<void> {
+  async fitCurvature(
+    x: Uint8Array,
+    y: Int32Array,
+    opts: { shouldStop?: () => boolean; batchSize?: number; validation?: FitOptions['validation'] } = {},
+  ): Promise<void> {
     this.assertAlive();
     const t0 = performance.now();
     const n = countImages(x, this.imageShape);
@@ -261,7 +304,10 @@ export class LaplacePosterior extends Posterior {
       parameters: blocks.reduce((s, b) => s + b.P, 0),
       seconds: 0,
     };
-    if (this.options.priorPrecision === undefined) this.optimizePriorPrecision();
+    if (this.options.priorPrecision === undefined) {
+      if (opts.validation) await this.tunePriorPrecision(opts.validation.x, opts.validation.y);
+      else this.optimizePriorPrecision();
+    }
     this.st.seconds = (performance.now() - t0) / 1000;
   }
 
@@ -282,6 +328,68 @@ export class LaplacePosterior extends Posterior {
     s.priorPrecisionOptimized = true;
     this.preparedCache = null;
     return r;
+  }
+
+  /**
+   * τ ← argmin of the predictive's NLL on held-out labelled images over a log grid (laplace-torch
+   * `optimize_prior_precision(method='gridsearch', val_loader=…)`; Daxberger et al. 2021, §2).
+   * With few labels the marglik τ is too small: confidently fitted training images add almost no
+   * curvature, so most directions keep the prior's variance (MNIST, 1,000 labels, last layer:
+   * marglik τ ≈ 5.6 gives NLL 0.33 against the MAP's 0.165; τ ≈ 100 gives 0.14).
+   * @param x uint8 images [M, H, W, C] not used for training; y int32 labels [M]
+   */
+  async tunePriorPrecision(x: Uint8Array, y: Int32Array): Promise<{ priorPrecision: number; nll: number }> {
+    const nll = await this.validationNll(x, y);
+    const best = argmin(nll);
+    this.setPriorPrecision(PRIOR_PRECISION_GRID[best]);
+    this.requireFit().priorPrecisionOptimized = true;
+    return { priorPrecision: PRIOR_PRECISION_GRID[best], nll: nll[best] };
+  }
+
+  /**
+   * τ by 2-fold cross-validation when no held-out images exist: a Laplace posterior is fitted on
+   * each half (MAP training + curvature, same fit options) and scored on the other half for every τ
+   * of the grid; the τ with the lowest summed NLL is set here. Costs about one more MAP training.
+   * Only for subsetOfWeights 'last-layer' (the 'all' predictive costs ≈ 0.15 s per image and τ).
+   * @param x uint8 images [N, H, W, C], y int32 labels [N]: this posterior's training data
+   */
+  async crossValidatePriorPrecision(x: Uint8Array, y: Int32Array, opts: FitOptions = {}): Promise<{ priorPrecision: number; nll: number }> {
+    const s = this.requireFit();
+    if (s.subset !== 'last-layer') throw new Error("crossValidatePriorPrecision: only for subsetOfWeights 'last-layer'");
+    const n = y.length;
+    if (n < 4) throw new Error(`crossValidatePriorPrecision: needs at least 4 labelled images, got ${n}`);
+    const order = permutation(n, deriveSeed(this.seed, 0xcf));
+    const halves = [order.subarray(0, n >> 1), order.subarray(n >> 1)];
+    const total = new Float64Array(PRIOR_PRECISION_GRID.length);
+    for (let k = 0; k < 2; k++) {
+      const [train, held] = [halves[k], halves[1 - k]];
+      const fold = new LaplacePosterior({ ...this.options, priorPrecision: undefined, seed: deriveSeed(this.seed, 0xcf + k + 1) });
+      try {
+        const onProgress = opts.onProgress && ((p: FitProgress) => opts.onProgress!({ ...p, fraction: (k + p.fraction) / 2 }));
+        await fold.fit(gatherImages(x, this.imageShape, train), gatherLabels(y, train), { ...opts, validation: undefined, onProgress });
+        const nll = await fold.validationNll(gatherImages(x, this.imageShape, held), gatherLabels(y, held));
+        nll.forEach((v, i) => (total[i] += v * held.length));
+      } finally {
+        fold.dispose();
+      }
+    }
+    const best = argmin(total);
+    this.setPriorPrecision(PRIOR_PRECISION_GRID[best]);
+    s.priorPrecisionOptimized = true;
+    return { priorPrecision: PRIOR_PRECISION_GRID[best], nll: total[best] / n };
+  }
+
+  /** Mean NLL of the predictive on (x, y) at every τ of PRIOR_PRECISION_GRID; leaves τ changed. */
+  private async validationNll(x: Uint8Array, y: Int32Array): Promise<number[]> {
+    this.requireFit();
+    if (y.length !== countImages(x, this.imageShape)) throw new Error(`validation: ${countImages(x, this.imageShape)} images but ${y.length} labels`);
+    if (y.length === 0) throw new Error('validation: no images');
+    const out: number[] = [];
+    for (const tau of PRIOR_PRECISION_GRID) {
+      this.setPriorPrecision(tau);
+      out.push(evaluate(meanProbs(await this.predictiveSamples(x)), y, this.options.numClasses).nll);
+    }
+    return out;
   }
 
   /** Sets τ by hand (the posterior covariance changes; θ* does not). */

@@ -26,23 +26,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GalCnn } from '../models/galCnn.ts';
-import {
-  base64ToF64,
-  blockEigenvalues,
-  deserializeBlock,
-  f64ToBase64,
-  prepareBlock,
-  serializeBlock,
-  type CurvatureBlock,
-  type CurvatureStructure,
-  type PreparedBlock,
-  type SerializedBlock,
-} from '../laplace/curvature.ts';
-import { blrSampleWeights, fitBlr, type BlrPosterior } from '../laplace/blr.ts';
-import { fitLinearMap, linearForward, linearGgn, squaredNorm } from '../laplace/linear.ts';
-import { laplaceLogMarginalLikelihood, optimizePriorPrecision } from '../laplace/marglik.ts';
-import { glmVarianceOp, probitTensor, sampleLinearWeights, stackedLogits } from '../laplace/tensors.ts';
-import { cholesky } from '../linalg/dense.ts';
+import { type CurvatureBlock, type CurvatureStructure, type PreparedBlock } from '../laplace/curvature.ts';
+import type { BlrPosterior } from '../laplace/blr.ts';
+import { glmVarianceOp, probitTensor, stackedLogits } from '../laplace/tensors.ts';
+import { fitLastLayerHead, headFromState, headState, headWeightSamples, prepareLogisticHead, type LinearHead, type LogisticHead } from './lastLayerHead.ts';
 import { countImages, imagesToTensor, yieldToEventLoop } from '../util/tensors.ts';
 import { Posterior } from './base.ts';
 import { CancelledError, type FitOptions, type FitReport, type PosteriorOptions, type PredictOptions, type PredictiveSamples, type SerializedPosterior } from './types.ts';
@@ -73,27 +60,28 @@ export async function featurePredictive(
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error('predictiveSamples: batchSize must be a positive integer');
   const C = numClasses;
   const probs = new Float32Array(S * n * C);
+  const features = opts.withFeatures ? new Float32Array(n * net.featureDim) : undefined;
   for (let start = 0; start < n; start += batchSize) {
     if (opts.shouldStop?.()) throw new CancelledError('prediction cancelled');
     const count = Math.min(batchSize, n - start);
-    const p = tf.tidy(() => {
-      const xb = imagesToTensor(x, imageShape, { start, count });
-      const z = net.penultimate(net.trunk(xb));
-      return head(z, start);
-    });
+    const z = tf.tidy(() => net.penultimate(net.trunk(imagesToTensor(x, imageShape, { start, count }))));
+    let p: tf.Tensor3D | null = null;
     try {
+      p = tf.tidy(() => head(z, start));
       if (p.shape[0] !== S || p.shape[1] !== count || p.shape[2] !== C) throw new Error(`head returned [${p.shape.join(', ')}], expected [${S}, ${count}, ${C}]`);
       const values = (await p.data()) as Float32Array;
       for (let s = 0; s < S; s++) probs.set(values.subarray(s * count * C, (s + 1) * count * C), (s * n + start) * C);
+      if (features) features.set((await z.data()) as Float32Array, start * net.featureDim);
     } finally {
-      p.dispose();
+      z.dispose();
+      p?.dispose();
     }
     const done = start + count;
     opts.onProgress?.({ done, total: n, fraction: done / n });
     await yieldToEventLoop();
   }
   if (n === 0) opts.onProgress?.({ done: 0, total: 0, fraction: 1 });
-  return { probs, shape: [S, n, C] };
+  return features ? { probs, shape: [S, n, C], features } : { probs, shape: [S, n, C] };
 }
 
 /** [S, B, C] from [B, C] probabilities repeated S times (deterministic predictives). */
@@ -122,25 +110,6 @@ export function validateLastLayerOptions(o: PosteriorOptions): void {
 
 // ---------------------------------------------------------------- the posterior
 
-interface LogisticHead {
-  kind: 'logistic';
-  /** W̃* [D+1, C]. */
-  w: Float64Array;
-  block: CurvatureBlock;
-  priorPrecision: number;
-  logLikelihood: number;
-  logMarginalLikelihood: number;
-  priorPrecisionOptimized: boolean;
-  evidenceIterations: number;
-  examples: number;
-}
-
-interface LinearHead {
-  kind: 'linear';
-  blr: BlrPosterior;
-  examples: number;
-}
-
 /** Summary of the Bayesian head after `fit` (also in the serialised state). */
 export interface LastLayerSummary {
   model: 'linear' | 'logistic';
@@ -156,7 +125,7 @@ export interface LastLayerSummary {
   seconds: number;
 }
 
-export class LastLayerPosterior extends Posterior {
+export class LastLayerPosterior extends Posterior<GalCnn> {
   readonly method = 'last-layer' as const;
   private head: LogisticHead | LinearHead | null = null;
   private prepared: PreparedBlock | null = null;
@@ -224,72 +193,21 @@ export class LastLayerPosterior extends Posterior {
    */
   async fitHead(phi: Float32Array, d: number, y: Int32Array): Promise<void> {
     this.assertAlive();
-    const n = y.length;
-    const C = this.options.numClasses;
-    if (phi.length !== n * d) throw new Error(`fitHead: features must be [${n}, ${d}]`);
-    const f = { phi, n, d };
     this.prepared = null;
-    if (this.model === 'linear') {
-      const T = new Float64Array(n * C);
-      for (let r = 0; r < n; r++) T[r * C + y[r]] = 1;
-      const tau = this.options.priorPrecision;
-      const blr = fitBlr(f, T, C, tau === undefined ? {} : { alpha: tau, fixAlpha: true });
-      this.head = { kind: 'linear', blr, examples: n };
-      return;
+    let init: Float64Array | undefined;
+    if (this.model === 'logistic') {
+      // warm start: the network's trained last layer (kernel rows then bias = W̃ row-major)
+      const [kernel, bias] = this.net.model.getLayer('logits').getWeights();
+      init = new Float64Array((d + 1) * this.options.numClasses);
+      init.set(await kernel.data(), 0);
+      init.set(await bias.data(), d * this.options.numClasses);
     }
-    const targets = { likelihood: 'categorical' as const, labels: y };
-    const fixed = this.options.priorPrecision;
-    let tau = fixed ?? 1;
-    // warm start: the network's trained last layer (kernel rows then bias = W̃ row-major)
-    const [kernel, bias] = this.net.model.getLayer('logits').getWeights();
-    const w = new Float64Array((d + 1) * C);
-    w.set(await kernel.data(), 0);
-    w.set(await bias.data(), d * C);
-    let map = fitLinearMap(f, targets, C, tau, { init: w });
-    let block = linearGgn(f, linearForward(f, map.w, C), C, targets, this.hessianStructure);
-    let iterations = 0;
-    if (fixed === undefined) {
-      // Evidence framework (MacKay 1992): τ must satisfy u = T(u), u = log τ, where
-      // T(u) = log argmax_τ' LML(τ' | W̃*(τ), H(τ)) (the exact 1-D update at fixed W̃*). The plain
-      // iteration u ← T(u) converges linearly; a secant step on h(u) = T(u) − u (safeguarded, with
-      // the plain update as fallback) needs a few MAP refits only.
-      const update = (m: typeof map, b: CurvatureBlock) =>
-        Math.log(optimizePriorPrecision({ logLikelihood: m.logLikelihood, thetaSquaredNorm: squaredNorm(m.w), eigenvalues: blockEigenvalues(b) }, { lower: 1e-6, upper: 1e6 }).priorPrecision);
-      let u = Math.log(tau);
-      let h = update(map, block) - u;
-      let uPrev = NaN;
-      let hPrev = NaN;
-      for (iterations = 1; iterations <= 20 && Math.abs(h) > 1e-3; iterations++) {
-        let next = u + h; // plain fixed-point step
-        if (Number.isFinite(uPrev) && h !== hPrev) {
-          const secant = u - (h * (u - uPrev)) / (h - hPrev);
-          // accept the secant step when it stays within a factor e³ of the fixed-point step
-          if (Number.isFinite(secant) && Math.abs(secant - next) < 3) next = secant;
-        }
-        next = Math.min(Math.log(1e6), Math.max(Math.log(1e-6), next));
-        uPrev = u;
-        hPrev = h;
-        u = next;
-        tau = Math.exp(u);
-        map = fitLinearMap(f, targets, C, tau, { init: map.w });
-        block = linearGgn(f, linearForward(f, map.w, C), C, targets, this.hessianStructure);
-        h = update(map, block) - u;
-        await yieldToEventLoop();
-      }
-    }
-    const eig = blockEigenvalues(block);
-    const lml = laplaceLogMarginalLikelihood({ logLikelihood: map.logLikelihood, thetaSquaredNorm: squaredNorm(map.w), eigenvalues: eig }, tau);
-    this.head = {
-      kind: 'logistic',
-      w: map.w,
-      block,
-      priorPrecision: tau,
-      logLikelihood: map.logLikelihood,
-      logMarginalLikelihood: lml,
-      priorPrecisionOptimized: fixed === undefined,
-      evidenceIterations: iterations,
-      examples: n,
-    };
+    this.head = await fitLastLayerHead(phi, d, y, this.options.numClasses, {
+      model: this.model,
+      hessianStructure: this.hessianStructure,
+      priorPrecision: this.options.priorPrecision,
+      init,
+    });
   }
 
   override async predictiveSamples(x: Uint8Array, opts: PredictOptions = {}): Promise<PredictiveSamples> {
@@ -300,7 +218,7 @@ export class LastLayerPosterior extends Posterior {
     const seed = opts.seed ?? this.seed;
     const d = this.net.featureDim;
     if (head.kind === 'linear') {
-      const W = tf.tensor2d(stackSamples(blrSampleWeights(head.blr, S, seed), d + 1, C, S), [d + 1, S * C]);
+      const W = tf.tensor2d(headWeightSamples(head, d + 1, C, S, seed), [d + 1, S * C]);
       try {
         return await featurePredictive(this.net, this.imageShape, C, x, S, opts, (z) => {
           // LSPC: p ∝ max(g, 0) + ε
@@ -325,7 +243,7 @@ export class LastLayerPosterior extends Posterior {
         W.dispose();
       }
     }
-    const W = tf.tensor2d(sampleLinearWeights(prepared, head.w, d + 1, C, S, seed), [d + 1, S * C]);
+    const W = tf.tensor2d(headWeightSamples(head, d + 1, C, S, seed, prepared), [d + 1, S * C]);
     try {
       return await featurePredictive(this.net, this.imageShape, C, x, S, opts, (z) => tf.softmax(stackedLogits(z, W, S, C)) as tf.Tensor3D);
     } finally {
@@ -340,94 +258,21 @@ export class LastLayerPosterior extends Posterior {
     const d = this.net.featureDim;
     const z = this.net.penultimate(h);
     if (head.kind === 'linear') {
-      const W = tf.tensor2d(stackSamples(blrSampleWeights(head.blr, samples, seed), d + 1, C, samples), [d + 1, samples * C]);
+      const W = tf.tensor2d(headWeightSamples(head, d + 1, C, samples, seed), [d + 1, samples * C]);
       const g = tf.add(tf.relu(stackedLogits(z, W, samples, C)), 1e-4);
       return tf.div(g, tf.sum(g, 2, true)) as tf.Tensor3D;
     }
-    const W = tf.tensor2d(sampleLinearWeights(this.preparedBlock(), head.w, d + 1, C, samples, seed), [d + 1, samples * C]);
+    const W = tf.tensor2d(headWeightSamples(head, d + 1, C, samples, seed, this.preparedBlock()), [d + 1, samples * C]);
     return tf.softmax(stackedLogits(z, W, samples, C)) as tf.Tensor3D;
   }
 
   protected override state(): Record<string, unknown> | undefined {
-    const h = this.head;
-    if (!h) return undefined;
-    if (h.kind === 'linear') {
-      const b = h.blr;
-      return {
-        kind: 'linear',
-        alpha: b.alpha,
-        beta: b.beta,
-        dA: b.dA,
-        k: b.k,
-        mean: f64ToBase64(b.mean),
-        precision: f64ToBase64(b.precision),
-        logEvidence: b.logEvidence,
-        effectiveParameters: b.effectiveParameters,
-        iterations: b.iterations,
-        examples: h.examples,
-        seconds: this.headSeconds,
-      };
-    }
-    return {
-      kind: 'logistic',
-      w: f64ToBase64(h.w),
-      block: serializeBlock(h.block),
-      priorPrecision: h.priorPrecision,
-      logLikelihood: h.logLikelihood,
-      logMarginalLikelihood: h.logMarginalLikelihood,
-      priorPrecisionOptimized: h.priorPrecisionOptimized,
-      evidenceIterations: h.evidenceIterations,
-      examples: h.examples,
-      seconds: this.headSeconds,
-    };
+    return this.head ? headState(this.head, this.headSeconds) : undefined;
   }
 
   private restoreState(st: Record<string, unknown>): void {
-    const num = (k: string) => {
-      const v = st[k];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`deserialize: last-layer state.${k} is not a number`);
-      return v;
-    };
     this.headSeconds = typeof st.seconds === 'number' ? st.seconds : 0;
-    if (st.kind === 'linear') {
-      const dA = num('dA');
-      const precision = base64ToF64(String(st.precision));
-      const mean = base64ToF64(String(st.mean));
-      if (precision.length !== dA * dA || mean.length !== dA * num('k')) throw new Error('deserialize: last-layer state has inconsistent sizes');
-      this.head = {
-        kind: 'linear',
-        examples: num('examples'),
-        blr: {
-          alpha: num('alpha'),
-          beta: num('beta'),
-          dA,
-          k: num('k'),
-          mean,
-          precision,
-          L: cholesky(precision, dA),
-          logEvidence: num('logEvidence'),
-          effectiveParameters: typeof st.effectiveParameters === 'number' ? st.effectiveParameters : NaN,
-          iterations: typeof st.iterations === 'number' ? st.iterations : 0,
-        },
-      };
-    } else if (st.kind === 'logistic') {
-      const w = base64ToF64(String(st.w));
-      const block = deserializeBlock(st.block as SerializedBlock);
-      if (block.P !== w.length) throw new Error('deserialize: last-layer block and W̃ disagree');
-      this.head = {
-        kind: 'logistic',
-        w,
-        block,
-        priorPrecision: num('priorPrecision'),
-        logLikelihood: num('logLikelihood'),
-        logMarginalLikelihood: num('logMarginalLikelihood'),
-        priorPrecisionOptimized: Boolean(st.priorPrecisionOptimized),
-        evidenceIterations: typeof st.evidenceIterations === 'number' ? st.evidenceIterations : 0,
-        examples: num('examples'),
-      };
-    } else {
-      throw new Error(`deserialize: unknown last-layer state kind ${String(st.kind)}`);
-    }
+    this.head = headFromState(st);
   }
 
   private requireHead(): LogisticHead | LinearHead {
@@ -438,13 +283,6 @@ export class LastLayerPosterior extends Posterior {
   private preparedBlock(): PreparedBlock {
     const h = this.head;
     if (h?.kind !== 'logistic') throw new Error('last-layer: no logistic head');
-    return (this.prepared ??= prepareBlock(h.block, h.priorPrecision));
+    return (this.prepared ??= prepareLogisticHead(h));
   }
-}
-
-/** [S, dA, C] weight samples → [dA, S·C] (column s·C + c). */
-function stackSamples(w: Float64Array, dA: number, c: number, samples: number): Float32Array {
-  const out = new Float32Array(dA * samples * c);
-  for (let s = 0; s < samples; s++) for (let i = 0; i < dA; i++) for (let k = 0; k < c; k++) out[i * samples * c + s * c + k] = w[(s * dA + i) * c + k];
-  return out;
 }

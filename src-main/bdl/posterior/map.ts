@@ -7,7 +7,7 @@ import type { GalCnn } from '../models/galCnn.ts';
 import { Posterior } from './base.ts';
 import type { PosteriorOptions } from './types.ts';
 
-export class MapPosterior extends Posterior {
+export class MapPosterior extends Posterior<GalCnn> {
   readonly method = 'map' as const;
 
   constructor(options: PosteriorOptions, net?: GalCnn) {

@@ -15,7 +15,7 @@ import type { GalCnn } from '../models/galCnn.ts';
 import { Posterior } from './base.ts';
 import type { PosteriorOptions } from './types.ts';
 
-export class MCDropoutPosterior extends Posterior {
+export class MCDropoutPosterior extends Posterior<GalCnn> {
   readonly method = 'mc-dropout' as const;
 
   constructor(options: PosteriorOptions, net?: GalCnn) {

@@ -17,6 +17,8 @@ import { VIPosterior } from './vi.ts';
 import { LaplacePosterior, validateLaplaceOptions } from './laplace.ts';
 import { LastLayerPosterior, validateLastLayerOptions } from './lastLayer.ts';
 import { DklPosterior, validateDklOptions } from './dkl.ts';
+import { LoraEnsemblePosterior, validateLoraOptions } from '../lora/posterior.ts';
+import { LoraLaplacePosterior, validateLoraLaplaceOptions } from '../lora/laplace.ts';
 import type { HessianStructure, Method, PosteriorOptions, Prior, SerializedPosterior, SubsetOfWeights } from './types.ts';
 
 export interface MethodSpec {
@@ -34,25 +36,27 @@ export interface MethodSpec {
   validate?(options: PosteriorOptions): void;
   /** `net` and `from` are given when deserialising (`from` holds method state, e.g. extra arrays). */
   create(options: PosteriorOptions, net?: GalCnn, from?: SerializedPosterior): Posterior;
+  /** Rebuilds a serialised posterior whose network is not a Gal CNN (default: loadNetwork + create). */
+  deserialize?(s: SerializedPosterior): Promise<Posterior>;
 }
 
 export const methodRegistry: Record<Method, MethodSpec> = {
   map: {
     method: 'map',
     description: 'Maximum a posteriori point estimate (deterministic predictive, S = 1).',
-    supports: { subsetOfWeights: [], hessianStructure: [], prior: ['gaussian', 'laplace'] },
+    supports: { subsetOfWeights: [], hessianStructure: [], prior: ['gaussian', 'laplace', 'spike-slab'] },
     create: (o, net) => new MapPosterior(o, net),
   },
   'mc-dropout': {
     method: 'mc-dropout',
     description: 'Monte-Carlo dropout (Gal & Ghahramani 2016); trunk once, head T times.',
-    supports: { subsetOfWeights: ['all', 'last-layer'], hessianStructure: [], prior: ['gaussian', 'laplace'] },
+    supports: { subsetOfWeights: ['all', 'last-layer'], hessianStructure: [], prior: ['gaussian', 'laplace', 'spike-slab'] },
     create: (o, net) => new MCDropoutPosterior(o, net),
   },
   ensemble: {
     method: 'ensemble',
     description: 'Deep ensemble (Lakshminarayanan et al. 2017): K MAP members from different seeds, S = K.',
-    supports: { subsetOfWeights: [], hessianStructure: [], prior: ['gaussian', 'laplace'] },
+    supports: { subsetOfWeights: [], hessianStructure: [], prior: ['gaussian', 'laplace', 'spike-slab'] },
     options: ['ensembleSize'],
     validate: validateEnsembleOptions,
     create: (o, net, from) => new EnsemblePosterior(o, net, from),
@@ -83,7 +87,7 @@ export const methodRegistry: Record<Method, MethodSpec> = {
     method: 'laplace',
     description: "Post hoc Laplace on the MAP network (laplace-torch): GGN full/diag/kron, marglik prior precision; 'mc' or GLM 'probit' predictive.",
     supports: { subsetOfWeights: ['last-layer', 'all'], hessianStructure: ['kron', 'diag', 'full'], prior: ['gaussian'] },
-    options: ['predictive'],
+    options: ['predictive', 'priorPrecisionMethod'],
     validate: validateLaplaceOptions,
     create: (o, net, from) => new LaplacePosterior(o, net, from),
   },
@@ -102,6 +106,24 @@ export const methodRegistry: Record<Method, MethodSpec> = {
     options: ['predictive'],
     validate: validateDklOptions,
     create: (o, net, from) => new DklPosterior(o, net, from),
+  },
+  'lora-ensemble': {
+    method: 'lora-ensemble',
+    description: 'LoRA ensemble (Wang et al. 2023): K low-rank adapter sets + heads on an imported frozen TF.js backbone, S = K.',
+    supports: { subsetOfWeights: [], hessianStructure: [], prior: ['gaussian'] },
+    options: ['backbone', 'loraRank', 'loraAlpha', 'featureLayer', 'ensembleSize'],
+    validate: validateLoraOptions,
+    create: (o) => new LoraEnsemblePosterior(o),
+    deserialize: (s) => LoraEnsemblePosterior.load(s),
+  },
+  'lora-laplace': {
+    method: 'lora-laplace',
+    description: "Laplace-LoRA (Yang et al. 2024): MAP adapters + head on an imported frozen backbone, GGN kron/diag Laplace on them, marglik τ; linearised 'mc' or full-network 'nn' samples.",
+    supports: { subsetOfWeights: [], hessianStructure: ['kron', 'diag'], prior: ['gaussian'] },
+    options: ['backbone', 'loraRank', 'loraAlpha', 'featureLayer', 'predictive'],
+    validate: validateLoraLaplaceOptions,
+    create: (o) => new LoraLaplacePosterior(o),
+    deserialize: (s) => LoraLaplacePosterior.load(s),
   },
 };
 
@@ -155,6 +177,13 @@ export function validatePosteriorOptions(opts: PosteriorOptions): MethodSpec {
   return spec;
 }
 
+/** Throws a clear Error when `method` does not take the prior `prior` (checked before starting a training job). */
+export function checkPrior(method: Method, prior: Prior | undefined): void {
+  if (prior === undefined || !isMethod(method)) return;
+  const allowed = methodRegistry[method].supports.prior;
+  if (!allowed.includes(prior)) throw new Error(`prior '${prior}' is not supported for method '${method}' (supported: ${allowed.join(', ') || 'none'})`);
+}
+
 /** Creates an (unfitted) posterior of `opts.method`, refusing invalid option combinations. */
 export function createPosterior(opts: PosteriorOptions): Posterior {
   return validatePosteriorOptions(opts).create(opts);
@@ -164,8 +193,7 @@ export function createPosterior(opts: PosteriorOptions): Posterior {
 export async function deserializePosterior(s: SerializedPosterior): Promise<Posterior> {
   const spec = validatePosteriorOptions(s.json.options);
   if (s.json.method !== s.json.options.method) throw new Error('deserialize: method and options.method disagree');
-  const net = await Posterior.loadNetwork(s);
-  const p = spec.create(s.json.options, net, s);
+  const p = spec.deserialize ? await spec.deserialize(s) : spec.create(s.json.options, await Posterior.loadNetwork(s), s);
   p.restoreFitReport(s.json.fitReport ?? null);
   return p;
 }

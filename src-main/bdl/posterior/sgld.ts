@@ -51,7 +51,7 @@ export interface SgldChainInfo {
   subsetOfWeights: 'all' | 'last-layer';
 }
 
-export class SGLDPosterior extends Posterior {
+export class SGLDPosterior extends Posterior<GalCnn> {
   readonly method = 'sgld' as const;
   /** Indices (in galCnnParams order) of the sampled variables. */
   private readonly sampled: number[];

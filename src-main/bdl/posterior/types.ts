@@ -4,6 +4,8 @@
  * (`posterior/registry.ts`): adding a method = one union member + one registry entry.
  */
 
+import type { SpikeSlabReport } from './spikeSlab.ts';
+
 /**
  * Approximate-inference method.
  * - 'map': the point estimate (weight decay = Gaussian prior); predictive is one softmax, S = 1.
@@ -17,15 +19,21 @@
  * - 'last-layer': Bayesian last layer on the 128-d features: softmax regression by Laplace
  *   ('logistic') or closed-form Bayesian linear regression of one-hot labels ('linear').
  * - 'dkl': deep kernel learning — exact GP heads (RBF) on the features, Dirichlet label regression.
- * Not yet: 'lora-ensemble' | 'lora-laplace'; GP regression lives in ../gp/ (no project type yet).
+ * - 'lora-ensemble': K low-rank adapter sets + heads on an imported frozen backbone (../lora/); S = K.
+ * - 'lora-laplace': Laplace on the LoRA parameters and head of one adapter set; S = mcSamples.
+ * GP regression lives in ../gp/ (no project type yet).
  */
-export type Method = 'map' | 'mc-dropout' | 'ensemble' | 'vi' | 'ivon' | 'sgld' | 'laplace' | 'last-layer' | 'dkl';
+export type Method = 'map' | 'mc-dropout' | 'ensemble' | 'vi' | 'ivon' | 'sgld' | 'laplace' | 'last-layer' | 'dkl' | 'lora-ensemble' | 'lora-laplace';
 
 /** Which weights are treated as random (the rest are MAP). */
 export type SubsetOfWeights = 'all' | 'last-layer';
 /** Structure of the (generalised Gauss-Newton) Hessian approximation, for Laplace-type methods. */
 export type HessianStructure = 'full' | 'diag' | 'kron';
-/** Prior over the weights. 'gaussian' ↔ L2 weight decay, 'laplace' ↔ L1. */
+/**
+ * Prior over the weights. 'gaussian' ↔ L2 weight decay, 'laplace' ↔ L1; 'spike-slab': a group
+ * spike-and-slab on the input layer's weights, one inclusion probability per input unit
+ * (spikeSlab.ts), Gaussian on the other layers.
+ */
 export type Prior = 'gaussian' | 'laplace' | 'spike-slab';
 
 export interface PosteriorOptions {
@@ -40,6 +48,12 @@ export interface PosteriorOptions {
    * `FitOptions.weightDecay`: weightDecay = τ / N (gaussian), √(2τ) / N (laplace).
    */
   priorPrecision?: number;
+  /**
+   * 'laplace': how τ is chosen when `priorPrecision` is not given (and `fit` gets no validation
+   * images): 'marglik' (default) maximises the log marginal likelihood; 'cross-validation'
+   * minimises the NLL of 2-fold cross-validation (last layer only; about one more MAP training).
+   */
+  priorPrecisionMethod?: 'marglik' | 'cross-validation';
   /** T, the number of predictive samples (default 20). Ignored by 'map' (S = 1). */
   mcSamples?: number;
   /** Seeds weight initialisation, shuffling and dropout masks (default 42). */
@@ -75,6 +89,17 @@ export interface PosteriorOptions {
   sgldBurnIn?: number;
   /** 'sgld': temperature T of the injected noise N(0, h·T) (default 1 = the posterior; < 1 = cold). */
   sgldTemperature?: number;
+  /**
+   * 'lora-ensemble', 'lora-laplace' (required there): the folder of a TF.js LayersModel (model.json
+   * + weight files) or its model.json, the frozen backbone (../lora/network.ts).
+   */
+  backbone?: string;
+  /** LoRA: r, the rank of the adapters (default 4). */
+  loraRank?: number;
+  /** LoRA: α, the adapter update is scaled by α / r (default α = r). */
+  loraAlpha?: number;
+  /** LoRA: the backbone layer whose output are the features (default: before its class layer). */
+  featureLayer?: string;
 }
 
 export interface FitProgress {
@@ -104,6 +129,12 @@ export interface FitOptions {
   weightDecay?: number;
   /** Shuffling / dropout seed for this fit (default: the posterior's seed). */
   seed?: number;
+  /**
+   * Labelled images kept out of training, for hyper-parameters that need them: 'laplace' tunes its
+   * prior precision on their NLL (when `priorPrecision` is not given) instead of by marglik.
+   * x: uint8 images [M, H, W, C]; y: int32 labels [M].
+   */
+  validation?: { x: Uint8Array; y: Int32Array };
   onProgress?(p: FitProgress): void;
   /** Checked before every batch; when it returns true, fit throws a {@link CancelledError}. */
   shouldStop?(): boolean;
@@ -120,7 +151,9 @@ export interface FitReport {
   learningRate: number;
   /** Effective penalty coefficient and kind. */
   weightDecay: number;
-  penalty: 'l2' | 'l1';
+  penalty: 'l2' | 'l1' | 'spike-slab';
+  /** Prior 'spike-slab': the posterior inclusion probabilities of the input units after the fit. */
+  inclusion?: SpikeSlabReport;
   /** Mean training loss of each epoch. */
   lossHistory: number[];
   finalLoss: number;
@@ -146,6 +179,12 @@ export interface PredictOptions {
    * BatchBALD's joint entropies need. Default: independent masks for every (sample, image).
    */
   consistentMasks?: boolean;
+  /**
+   * Also return the penultimate features (dropout off) computed on the way, for the features cache
+   * of the interactive re-rank. Methods whose whole network runs per sample (no shared trunk)
+   * leave `features` undefined; the caller then uses `Posterior.features`.
+   */
+  withFeatures?: boolean;
   onProgress?(p: PredictProgress): void;
   shouldStop?(): boolean;
 }
@@ -154,6 +193,8 @@ export interface PredictOptions {
 export interface PredictiveSamples {
   probs: Float32Array;
   shape: [samples: number, n: number, classes: number];
+  /** Penultimate features [N, D] (row-major), when asked with `withFeatures` and available. */
+  features?: Float32Array;
 }
 
 /** Plain-JSON part of a serialised posterior (everything but the weight bytes). */

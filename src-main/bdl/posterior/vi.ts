@@ -48,7 +48,7 @@ export const VI_RHO_INIT = -3;
 
 type DenseName = 'dense1' | 'logits';
 
-export class VIPosterior extends Posterior {
+export class VIPosterior extends Posterior<GalCnn> {
   readonly method = 'vi' as const;
   /** Bayesian layers, in network order. */
   readonly bayesianLayers: readonly DenseName[];

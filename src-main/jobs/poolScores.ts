@@ -1,0 +1,31 @@
+/** The per-image scores stored for a model version, from predictive samples [S, N, C]. */
+import { acquisitionFunctions, uncertaintyDecomposition, type PredictiveSamples } from '../bdl/index.ts';
+import type { PoolScores } from './trainProtocol.ts';
+
+export function poolScores(samples: PredictiveSamples, numClasses: number): PoolScores {
+  const decomposition = uncertaintyDecomposition(samples);
+  const n = decomposition.epistemic.length;
+  const predicted = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) if (decomposition.mean[i * numClasses + c] > decomposition.mean[i * numClasses + best]) best = c;
+    predicted[i] = best;
+  }
+  return {
+    predicted,
+    probsMean: decomposition.mean,
+    probsLower: decomposition.lower,
+    probsUpper: decomposition.upper,
+    epistemic: decomposition.epistemic,
+    aleatoric: decomposition.aleatoric,
+    entropy: acquisitionFunctions.entropy.score(samples),
+    margin: acquisitionFunctions.margin.score(samples),
+    varRatios: acquisitionFunctions['var-ratios'].score(samples),
+    meanStd: acquisitionFunctions['mean-std'].score(samples),
+  };
+}
+
+export function emptyScores(): PoolScores {
+  const f = () => new Float32Array(0);
+  return { predicted: new Int32Array(0), probsMean: f(), probsLower: f(), probsUpper: f(), epistemic: f(), aleatoric: f(), entropy: f(), margin: f(), varRatios: f(), meanStd: f() };
+}

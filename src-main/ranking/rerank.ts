@@ -1,0 +1,238 @@
+/**
+ * Interactive re-rank: after new labels, refit only a Bayesian last layer on the cached features of
+ * the latest trained model version (featureCache.ts) and rescore the unlabelled images, in about a
+ * second instead of a retrain. The result is a model version of its own ('last-layer', hyper.rerankOf
+ * = the trained version, hyper.rerankCount = 1, 2, …) with its own scores, so a label records the
+ * version that actually proposed the image; its folder holds a loadable 'last-layer' posterior (the
+ * trained network's weights + the new head), so `predict` and `evaluate` reproduce its scores.
+ *
+ * The head math is plain JS on typed arrays (lastLayerHead.ts): no tfjs backend or tensors are
+ * needed, and scoring yields to the event loop between chunks of images.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fitLastLayerHead, headProbabilities, headState, headWeightSamples, prepareLogisticHead, type LastLayerHead } from '../bdl/posterior/lastLayerHead.ts';
+import type { PoolScores } from '../jobs/trainProtocol.ts';
+import { poolScores } from '../jobs/poolScores.ts';
+import { listImages } from '../db/images.ts';
+import { currentLabels } from '../db/labels.ts';
+import { getModelVersion, insertModelVersion, latestModelVersion, listModelVersions, replaceScores, type ModelVersion } from '../db/models.ts';
+import type { Project } from '../db/project.ts';
+import { writeFileAtomic } from '../import/cache.ts';
+import { readCachedFeatures } from './featureCache.ts';
+
+export type RerankModel = 'linear' | 'logistic';
+
+export interface RerankOptions {
+  /** 'linear' (default: closed form, fast) or 'logistic' (Laplace softmax regression, seconds per fit). */
+  model?: RerankModel;
+  /** S, posterior samples per image (default 20). */
+  samples?: number;
+  seed?: number;
+}
+
+export class RerankError extends Error {}
+
+const CHUNK_ROWS = 512;
+
+export interface FeatureRerank {
+  head: LastLayerHead;
+  /** Scores of the `scoreRows`, in that order. */
+  scores: PoolScores;
+  fitSeconds: number;
+  scoreSeconds: number;
+}
+
+/**
+ * Fits the head on the labelled rows of Φ [N, D] and scores the other given rows with S samples
+ * (BALD etc. from [S, n, C], chunk by chunk, yielding in between).
+ */
+export async function rerankFeatures(
+  phi: Float32Array,
+  dim: number,
+  labelledRows: ArrayLike<number>,
+  labels: Int32Array,
+  scoreRows: ArrayLike<number>,
+  numClasses: number,
+  options: RerankOptions = {},
+): Promise<FeatureRerank> {
+  const S = options.samples ?? 20;
+  if (!(Number.isInteger(S) && S >= 1 && S <= 1000)) throw new RerankError(`samples must be an integer in [1, 1000], got ${S}`);
+  if (labelledRows.length !== labels.length) throw new RerankError(`${labelledRows.length} labelled rows but ${labels.length} labels`);
+  const started = performance.now();
+  const head = await fitLastLayerHead(gatherRows(phi, dim, labelledRows), dim, labels, numClasses, { model: options.model ?? 'linear' });
+  const fitSeconds = (performance.now() - started) / 1000;
+  const scoringStarted = performance.now();
+  const w = headWeightSamples(head, dim + 1, numClasses, S, options.seed ?? 0, head.kind === 'logistic' ? prepareLogisticHead(head) : undefined);
+  const n = scoreRows.length;
+  const C = numClasses;
+  const scores = emptyPoolScores(n, C);
+  for (let start = 0; start < n; start += CHUNK_ROWS) {
+    const count = Math.min(CHUNK_ROWS, n - start);
+    const chunkPhi = gatherRows(phi, dim, Array.prototype.slice.call(scoreRows, start, start + count) as number[]);
+    const probs = new Float32Array(S * count * C);
+    headProbabilities(head.kind, chunkPhi, dim, w, S, C, probs, { start: 0, count, total: count });
+    copyScores(poolScores({ probs, shape: [S, count, C] }, C), scores, start, C);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { head, scores, fitSeconds, scoreSeconds: (performance.now() - scoringStarted) / 1000 };
+}
+
+export interface RerankResult {
+  modelVersion: ModelVersion;
+  baseVersionId: number;
+  rerankCount: number;
+  /** Class labels the head was fitted on. */
+  labels: number;
+  /** Labelled images left out because the trained version has no features for them (imported later). */
+  labelsWithoutFeatures: number;
+  scored: number;
+  seconds: { fit: number; score: number; write: number; total: number };
+}
+
+/** The trained version the next re-rank builds on: the latest version, or the one it re-ranked. */
+export function rerankBase(project: Project): ModelVersion {
+  const latest = latestModelVersion(project.db);
+  if (!latest) throw new RerankError('no model version yet: train a model first ("episteme train")');
+  const baseId = typeof latest.hyper.rerankOf === 'number' ? latest.hyper.rerankOf : latest.id;
+  const base = getModelVersion(project.db, baseId);
+  if (!base) throw new RerankError(`model version ${baseId} (the base of the latest re-rank) is missing`);
+  return base;
+}
+
+/** Re-ranks the project's unlabelled images from the latest trained version's cached features. */
+export async function rerankProject(project: Project, options: RerankOptions = {}): Promise<RerankResult> {
+  const started = performance.now();
+  if (project.meta.task === 'regression') throw new RerankError('re-rank is for classification projects (a regression project refits its GP with "episteme train")');
+  const base = rerankBase(project);
+  const cached = readCachedFeatures(project, base.id);
+  if (!cached) throw new RerankError(`model version ${base.id} has no cached features (trained before the cache existed, or the cache was cleared): train again`);
+  const rowOf = new Map<number, number>();
+  cached.imageIds.forEach((id, row) => rowOf.set(id, row));
+
+  const labels = currentLabels(project.db);
+  const classLabels = labels.filter((l) => l.kind === 'class');
+  const usable = classLabels.filter((l) => rowOf.has(l.imageId));
+  if (usable.length < 2 || new Set(usable.map((l) => l.classIdx)).size < 2) {
+    throw new RerankError(`re-rank needs labels of at least two classes among the images model version ${base.id} has features for (have ${usable.length})`);
+  }
+  const labelledIds = new Set(labels.filter((l) => l.kind === 'class' || l.kind === 'unsure').map((l) => l.imageId));
+  const pool = listImages(project.db).filter((image) => !labelledIds.has(image.id) && rowOf.has(image.id));
+  const model = options.model ?? 'linear';
+  const samples = options.samples ?? 20;
+  const seed = options.seed ?? 0;
+  const result = await rerankFeatures(
+    cached.features,
+    cached.dim,
+    usable.map((l) => rowOf.get(l.imageId)!),
+    Int32Array.from(usable, (l) => l.classIdx!),
+    pool.map((image) => rowOf.get(image.id)!),
+    project.classes.length,
+    { model, samples, seed },
+  );
+
+  const writeStarted = performance.now();
+  const rerankCount = 1 + listModelVersions(project.db).filter((v) => v.hyper.rerankOf === base.id).length;
+  const weightsFile = writeRerankPosterior(project, base, result.head, { model, samples, seed, seconds: result.fitSeconds });
+  const version = insertModelVersion(project.db, {
+    method: 'last-layer',
+    hyper: {
+      rerankOf: base.id,
+      rerankCount,
+      trunkMethod: base.method,
+      lastLayerModel: model,
+      mcSamples: samples,
+      seed,
+      trainImages: usable.length,
+      scoreSeconds: result.scoreSeconds,
+    },
+    backend: 'js',
+    metrics: null,
+    nLabels: classLabels.length,
+    trainSeconds: result.fitSeconds,
+    weightsFile,
+  });
+  const C = project.classes.length;
+  const s = result.scores;
+  const slice = (a: Float32Array, i: number) => a.slice(i * C, (i + 1) * C);
+  replaceScores(
+    project.db,
+    version.id,
+    pool.map((image, i) => ({
+      imageId: image.id,
+      predicted: s.predicted[i],
+      probsMean: slice(s.probsMean, i),
+      probsLower: slice(s.probsLower, i),
+      probsUpper: slice(s.probsUpper, i),
+      epistemic: s.epistemic[i],
+      aleatoric: s.aleatoric[i],
+      entropy: s.entropy[i],
+      margin: s.margin[i],
+      varRatios: s.varRatios[i],
+      meanStd: s.meanStd[i],
+    })),
+  );
+  const write = (performance.now() - writeStarted) / 1000;
+  return {
+    modelVersion: version,
+    baseVersionId: base.id,
+    rerankCount,
+    labels: usable.length,
+    labelsWithoutFeatures: classLabels.length - usable.length,
+    scored: pool.length,
+    seconds: { fit: result.fitSeconds, score: result.scoreSeconds, write, total: (performance.now() - started) / 1000 },
+  };
+}
+
+/**
+ * The re-rank as a 'last-layer' posterior: the trained version's network (weights hard-linked, or
+ * copied where links are not possible) and the new head as its state. Staged, then renamed.
+ */
+function writeRerankPosterior(project: Project, base: ModelVersion, head: LastLayerHead, o: { model: RerankModel; samples: number; seed: number; seconds: number }): string {
+  const baseDir = path.join(project.dir, base.weightsFile);
+  const baseJson = JSON.parse(fs.readFileSync(path.join(baseDir, 'posterior.json'), 'utf8')) as Record<string, unknown> & { options: Record<string, unknown> };
+  const json = {
+    ...baseJson,
+    method: 'last-layer',
+    options: {
+      method: 'last-layer',
+      imageSize: baseJson.options.imageSize,
+      channels: baseJson.options.channels,
+      numClasses: baseJson.options.numClasses,
+      seed: o.seed,
+      mcSamples: o.samples,
+      lastLayerModel: o.model,
+    },
+    state: headState(head, o.seconds),
+  };
+  const modelsDir = path.join(project.dir, 'models');
+  const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-rerank-${Math.random().toString(36).slice(2, 8)}`;
+  const staging = path.join(modelsDir, `.staging-${name}`);
+  fs.mkdirSync(staging, { recursive: true });
+  try {
+    fs.linkSync(path.join(baseDir, 'weights.bin'), path.join(staging, 'weights.bin'));
+  } catch {
+    fs.copyFileSync(path.join(baseDir, 'weights.bin'), path.join(staging, 'weights.bin'));
+  }
+  writeFileAtomic(path.join(staging, 'posterior.json'), JSON.stringify(json));
+  fs.renameSync(staging, path.join(modelsDir, name));
+  return path.join('models', name);
+}
+
+function gatherRows(phi: Float32Array, dim: number, rows: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  for (let r = 0; r < rows.length; r++) out.set(phi.subarray(rows[r] * dim, (rows[r] + 1) * dim), r * dim);
+  return out;
+}
+
+function emptyPoolScores(n: number, c: number): PoolScores {
+  const f = (k: number) => new Float32Array(n * k);
+  return { predicted: new Int32Array(n), probsMean: f(c), probsLower: f(c), probsUpper: f(c), epistemic: f(1), aleatoric: f(1), entropy: f(1), margin: f(1), varRatios: f(1), meanStd: f(1) };
+}
+
+function copyScores(from: PoolScores, to: PoolScores, start: number, c: number): void {
+  for (const key of Object.keys(from) as (keyof PoolScores)[]) {
+    const width = key === 'probsMean' || key === 'probsLower' || key === 'probsUpper' ? c : 1;
+    (to[key] as Float32Array | Int32Array).set(from[key] as Float32Array & Int32Array, start * width);
+  }
+}
