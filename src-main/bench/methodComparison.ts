@@ -56,7 +56,8 @@ interface Task {
   train: MnistSet;
   test: MnistSet;
   base: Omit<PosteriorOptions, 'method'>;
-  fit: { epochs: number; batchSize: number; learningRate: number; weightDecay: number };
+  /** No learning rate: Adam's default 1e-3 for Adam-trained methods, IVON and SGLD keep their own. */
+  fit: { epochs: number; batchSize: number; weightDecay: number };
 }
 
 async function scoreOn(post: Posterior, task: Task, method: ComparedMethod, trainSeconds: number): Promise<MethodRow> {
@@ -96,7 +97,7 @@ export async function compareMethods(mnistDir: string, options: ComparisonOption
     train: sliceMnist(mnist, 0, labels),
     test: sliceMnist(mnist, 8000, 10_000),
     base: { imageSize: mnist.imageSize, channels: 1, numClasses: 10, seed: options.seed ?? 0, mcSamples: options.samples ?? 20 },
-    fit: { epochs: options.epochs ?? 20, batchSize: 64, learningRate: 1e-3, weightDecay: 1e-4 },
+    fit: { epochs: options.epochs ?? 20, batchSize: 64, weightDecay: 1e-4 },
   };
   const rows = new Map<ComparedMethod, MethodRow>();
   const done = (row: MethodRow) => {

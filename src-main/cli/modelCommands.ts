@@ -5,7 +5,7 @@ import { evaluateOnCsv } from '../jobs/evaluation.ts';
 import { checkTrainPrior, trainAndScore } from '../jobs/training.ts';
 import { parsePrior, parsePriorPrecision, PRIOR_HELP, PRIOR_PRECISION_HELP, type PriorName } from './priorOptions.ts';
 import { evaluateRegressionOnCsv } from '../jobs/regressionEvaluation.ts';
-import { interval90 } from '../db/regressionScores.ts';
+import { interval90 } from '../regression/interval.ts';
 import { QUEUE_ACQUISITIONS, rankedQueue, type QueueAcquisition } from '../ranking/queue.ts';
 import { METHOD_NAMES as METHODS, REGRESSION_METHOD_NAMES } from '../service/contract.ts';
 import { parseIntOption } from './main.ts';
@@ -54,6 +54,7 @@ export function registerModelCommands(program: Command): void {
               `model version ${version.id} (gp: exact GP regression, RBF kernel) on ${version.nLabels} labels in ${version.trainSeconds.toFixed(1)} s`,
               `hyper-parameters by marginal likelihood: lengthscale ${fixed(h.lengthscale)}, signal variance ${fixed(h.signalVariance)}, noise std ${fixed(h.noiseStd)} (target units), log marginal likelihood ${fixed(h.logMarginalLikelihood, 2)}`,
               r ? `held-out (${r.heldOut} images): RMSE ${fixed(r.rmse)}, MAE ${fixed(r.mae)}, NLL ${fixed(r.nll)}, 90% interval coverage ${fixed(r.coverage90, 2)}` : 'fewer than 10 labels: no held-out metrics',
+              ...(h.gpPoints < h.trainImages ? [`the GP conditions on a random subset of ${h.gpPoints} of the ${h.trainImages} training images (its limit, for memory and time)`] : []),
             ].join('\n');
           }
           const m = version.metrics;

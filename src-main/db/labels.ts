@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { targetRangeError } from '../regression/values.ts';
 
 /** 'class' in classification projects, 'value' (a finite number) in regression projects. */
 export type LabelValue = { kind: 'class'; classIdx: number } | { kind: 'value'; value: number } | { kind: 'skip' } | { kind: 'unsure' };
@@ -69,7 +70,7 @@ export function addLabel(db: Database, imageId: number, value: LabelValue, conte
   }).immediate();
 }
 
-/** A class label only in a classification project; a finite value, inside the target's range, only in a regression one. */
+/** A class label only in a classification project; a finite value, inside the target's range and ±1e300, only in a regression one. */
 function checkFitsTask(db: Database, value: LabelValue): void {
   if (value.kind !== 'class' && value.kind !== 'value') return;
   const project = db.prepare('SELECT task, target_name AS name, target_min AS min, target_max AS max FROM project WHERE id = 1').get() as
@@ -80,10 +81,8 @@ function checkFitsTask(db: Database, value: LabelValue): void {
   if (value.kind !== 'value') return;
   if (task !== 'regression') throw new LabelError('this is a classification project: its label is a class, not a number');
   if (typeof value.value !== 'number' || !Number.isFinite(value.value)) throw new LabelError(`the value must be a finite number (got ${String(value.value)})`);
-  const { min, max, name } = project!;
-  if ((min !== null && value.value < min) || (max !== null && value.value > max)) {
-    throw new LabelError(`${value.value} is outside the range of ${name ?? 'the target'} (${min ?? '−∞'} to ${max ?? '∞'})`);
-  }
+  const error = targetRangeError(project!, value.value);
+  if (error !== null) throw new LabelError(error);
 }
 
 /**

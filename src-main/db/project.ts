@@ -180,9 +180,3 @@ function readMeta(db: Database): ProjectMeta | undefined {
     }
   );
 }
-
-/** Formats a target value with its unit, e.g. "3.5 points". */
-export function formatTargetValue(target: RegressionTarget | null, value: number): string {
-  const text = Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
-  return target?.unit ? `${text} ${target.unit}` : text;
-}

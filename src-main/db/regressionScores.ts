@@ -12,15 +12,6 @@ export interface RegressionScore {
   predictiveVariance: number;
 }
 
-/** z of the central 90% interval of a Gaussian. */
-export const Z90 = 1.6448536269514722;
-
-/** The central 90% predictive interval of a new label. */
-export function interval90(score: Pick<RegressionScore, 'mean' | 'predictiveVariance'>): { lower: number; upper: number } {
-  const half = Z90 * Math.sqrt(score.predictiveVariance);
-  return { lower: score.mean - half, upper: score.mean + half };
-}
-
 export function replaceRegressionScores(db: Database, modelVersionId: number, scores: RegressionScore[]): void {
   const insert = db.prepare(
     'INSERT OR REPLACE INTO regression_scores (model_version_id, image_id, mean, latent_variance, predictive_variance) VALUES (?, ?, ?, ?, ?)',

@@ -1,5 +1,8 @@
 /** The per-image scores stored for a model version, from predictive samples [S, N, C]. */
-import { acquisitionFunctions, uncertaintyDecomposition, type PredictiveSamples } from '../bdl/index.ts';
+// The acquisition modules directly, not bdl/index.ts: the re-rank's scoring workers must start without loading tfjs.
+import { uncertaintyDecomposition } from '../bdl/acquisition/decomposition.ts';
+import { acquisitionFunctions } from '../bdl/acquisition/functions.ts';
+import type { PredictiveSamples } from '../bdl/posterior/types.ts';
 import type { PoolScores } from './trainProtocol.ts';
 
 export function poolScores(samples: PredictiveSamples, numClasses: number): PoolScores {

@@ -71,39 +71,44 @@ export async function trainRegression(project: Project, options: RegressionTrain
   fs.renameSync(staging, path.join(modelsDir, name));
 
   const { model } = result;
-  const version = insertModelVersion(project.db, {
-    method: 'gp',
-    hyper: {
-      kernel: 'rbf',
-      features: `model input average-pooled by ${model.basis.poolFactor}, PCA to ${model.basis.k} components`,
-      components: model.basis.k,
-      targetMean: model.yMean,
-      targetStd: model.yStd,
-      // σ_f² and σ_n² are fitted on standardised targets; the noise std is also given in the target's units.
-      signalVariance: model.hyper.signalVariance,
-      lengthscale: model.hyper.lengthscale,
-      noiseVariance: model.hyper.noiseVariance,
-      noiseStd: Math.sqrt(model.hyper.noiseVariance) * model.yStd,
-      logMarginalLikelihood: model.logMarginalLikelihood,
-      hyperFitPoints: Math.min(train.length, HYPER_FIT_POINTS),
-      seed,
-      trainImages: train.length,
-      heldOutImages: heldOut.length,
-      scoreSeconds: result.scoreSeconds,
-    },
-    backend: 'cpu (float64)',
-    metrics: null,
-    regressionMetrics: result.metrics,
-    nLabels: labelled.length,
-    trainSeconds: result.trainSeconds,
-    weightsFile: path.join('models', name),
-  });
-  replaceRegressionScores(
-    project.db,
-    version.id,
-    pool.map((image, i) => ({ imageId: image.id, mean: result.pool.mean[i], latentVariance: result.pool.latentVariance[i], predictiveVariance: result.pool.predictiveVariance[i] })),
-  );
-  return version;
+  // One transaction: a crash cannot leave the newest version without its scores.
+  return project.db.transaction(() => {
+    const version = insertModelVersion(project.db, {
+      method: 'gp',
+      hyper: {
+        kernel: 'rbf',
+        features: `model input average-pooled by ${model.basis.poolFactor}, PCA to ${model.basis.k} components`,
+        components: model.basis.k,
+        targetMean: model.yMean,
+        targetStd: model.yStd,
+        // σ_f² and σ_n² are fitted on standardised targets; the noise std is also given in the target's units.
+        signalVariance: model.hyper.signalVariance,
+        lengthscale: model.hyper.lengthscale,
+        noiseVariance: model.hyper.noiseVariance,
+        noiseStd: Math.sqrt(model.hyper.noiseVariance) * model.yStd,
+        logMarginalLikelihood: model.logMarginalLikelihood,
+        hyperFitPoints: Math.min(train.length, HYPER_FIT_POINTS),
+        // Above MAX_GP_POINTS training images the GP conditions on a seeded subset of this many.
+        gpPoints: model.nTrain,
+        seed,
+        trainImages: train.length,
+        heldOutImages: heldOut.length,
+        scoreSeconds: result.scoreSeconds,
+      },
+      backend: 'cpu (float64)',
+      metrics: null,
+      regressionMetrics: result.metrics,
+      nLabels: labelled.length,
+      trainSeconds: result.trainSeconds,
+      weightsFile: path.join('models', name),
+    });
+    replaceRegressionScores(
+      project.db,
+      version.id,
+      pool.map((image, i) => ({ imageId: image.id, mean: result.pool.mean[i], latentVariance: result.pool.latentVariance[i], predictiveVariance: result.pool.predictiveVariance[i] })),
+    );
+    return version;
+  })();
 }
 
 /** Predictions of a stored GP regression version for images [N, H, W, C] uint8, in a worker thread. */

@@ -194,16 +194,20 @@ export async function trainAndScore(project: Project, options: TrainOptions = {}
   fs.renameSync(staging, path.join(modelsDir, name));
 
   const { trainX, trainY, heldOutX, heldOutY, poolX, ...hyper } = request;
-  const version = insertModelVersion(project.db, {
-    method: request.method,
-    hyper: { ...hyper, trainImages: train.length, heldOutImages: heldOut.length, scoreSeconds: result.scoreSeconds, ...(result.inclusion ? { inclusion: result.inclusion } : {}) },
-    backend: result.backend,
-    metrics: result.metrics,
-    nLabels: labelled.length,
-    trainSeconds: result.trainSeconds,
-    weightsFile: path.join('models', name),
-  });
-  replaceScores(project.db, version.id, unpackScores(pool.map((image) => image.id), result.scores, project.classes.length));
+  // One transaction: a crash cannot leave the newest version without its scores.
+  const version = project.db.transaction(() => {
+    const inserted = insertModelVersion(project.db, {
+      method: request.method,
+      hyper: { ...hyper, trainImages: train.length, heldOutImages: heldOut.length, scoreSeconds: result.scoreSeconds, ...(result.inclusion ? { inclusion: result.inclusion } : {}) },
+      backend: result.backend,
+      metrics: result.metrics,
+      nLabels: labelled.length,
+      trainSeconds: result.trainSeconds,
+      weightsFile: path.join('models', name),
+    });
+    replaceScores(project.db, inserted.id, unpackScores(pool.map((image) => image.id), result.scores, project.classes.length));
+    return inserted;
+  })();
   const idOf = new Map(images.map((image) => [image.sha256, image.id]));
   const featureIds = [...train, ...heldOut].map((e) => idOf.get(e.sha256)!).concat(pool.map((image) => image.id));
   cacheTrainingFeatures(project, version.id, featureIds, result.features);

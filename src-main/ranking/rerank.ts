@@ -6,20 +6,23 @@
  * version that actually proposed the image; its folder holds a loadable 'last-layer' posterior (the
  * trained network's weights + the new head), so `predict` and `evaluate` reproduce its scores.
  *
- * The head math is plain JS on typed arrays (lastLayerHead.ts): no tfjs backend or tensors are
- * needed, and scoring yields to the event loop between chunks of images.
+ * The head math is plain JS on typed arrays (lastLayerHead.ts, headLogits.ts): no tfjs backend or
+ * tensors are needed. Scoring yields to the event loop between chunks of images; a large pool is
+ * split across worker threads (rerankWorker.ts), one shard per core.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fitLastLayerHead, headProbabilities, headState, headWeightSamples, prepareLogisticHead, type LastLayerHead } from '../bdl/posterior/lastLayerHead.ts';
+import { fitLastLayerHead, headState, headWeightSamples, prepareLogisticHead, type LastLayerHead } from '../bdl/posterior/lastLayerHead.ts';
+import { runWorker } from '../jobs/runWorker.ts';
 import type { PoolScores } from '../jobs/trainProtocol.ts';
-import { poolScores } from '../jobs/poolScores.ts';
 import { listImages } from '../db/images.ts';
 import { currentLabels } from '../db/labels.ts';
 import { getModelVersion, insertModelVersion, latestModelVersion, listModelVersions, replaceScores, type ModelVersion } from '../db/models.ts';
 import type { Project } from '../db/project.ts';
 import { writeFileAtomic } from '../import/cache.ts';
-import { readCachedFeatures } from './featureCache.ts';
+import { featuresPath, readCachedFeatures } from './featureCache.ts';
+import { copyScores, emptyPoolScores, scoreHeadRows, type HeadScoringJob } from './headScoring.ts';
 
 export type RerankModel = 'linear' | 'logistic';
 
@@ -29,11 +32,14 @@ export interface RerankOptions {
   /** S, posterior samples per image (default 20). */
   samples?: number;
   seed?: number;
+  /** Worker threads for the scoring (default: one per core, at most 4, for pools of 20,000 rows or more; 1 = the main thread). */
+  workers?: number;
 }
 
 export class RerankError extends Error {}
 
-const CHUNK_ROWS = 512;
+/** Pools from this size on are scored on worker threads, one shard per core: below it, starting them costs more than they save. */
+const PARALLEL_MIN_ROWS = 20_000;
 
 export interface FeatureRerank {
   head: LastLayerHead;
@@ -58,23 +64,20 @@ export async function rerankFeatures(
 ): Promise<FeatureRerank> {
   const S = options.samples ?? 20;
   if (!(Number.isInteger(S) && S >= 1 && S <= 1000)) throw new RerankError(`samples must be an integer in [1, 1000], got ${S}`);
+  if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1 && options.workers <= 64)) throw new RerankError(`workers must be an integer in [1, 64], got ${options.workers}`);
   if (labelledRows.length !== labels.length) throw new RerankError(`${labelledRows.length} labelled rows but ${labels.length} labels`);
   const started = performance.now();
   const head = await fitLastLayerHead(gatherRows(phi, dim, labelledRows), dim, labels, numClasses, { model: options.model ?? 'linear' });
   const fitSeconds = (performance.now() - started) / 1000;
   const scoringStarted = performance.now();
   const w = headWeightSamples(head, dim + 1, numClasses, S, options.seed ?? 0, head.kind === 'logistic' ? prepareLogisticHead(head) : undefined);
+  const job = { kind: head.kind, dim, w, samples: S, numClasses };
   const n = scoreRows.length;
-  const C = numClasses;
-  const scores = emptyPoolScores(n, C);
-  for (let start = 0; start < n; start += CHUNK_ROWS) {
-    const count = Math.min(CHUNK_ROWS, n - start);
-    const chunkPhi = gatherRows(phi, dim, Array.prototype.slice.call(scoreRows, start, start + count) as number[]);
-    const probs = new Float32Array(S * count * C);
-    headProbabilities(head.kind, chunkPhi, dim, w, S, C, probs, { start: 0, count, total: count });
-    copyScores(poolScores({ probs, shape: [S, count, C] }, C), scores, start, C);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const shards = options.workers ?? (n >= PARALLEL_MIN_ROWS ? Math.min(4, os.availableParallelism()) : 1);
+  const scores =
+    shards <= 1
+      ? await scoreHeadRows({ ...job, phi: gatherRows(phi, dim, scoreRows) }, () => new Promise((resolve) => setImmediate(resolve)))
+      : await scoreInShards(phi, scoreRows, job, shards);
   return { head, scores, fitSeconds, scoreSeconds: (performance.now() - scoringStarted) / 1000 };
 }
 
@@ -100,10 +103,23 @@ export function rerankBase(project: Project): ModelVersion {
   return base;
 }
 
+/** The trained version a re-rank would build on, when one can run now (classification, cached features); else null. */
+export function rerankableBase(project: Project): number | null {
+  if (project.meta.task === 'regression' || !latestModelVersion(project.db)) return null;
+  try {
+    const base = rerankBase(project);
+    return fs.existsSync(featuresPath(project, base.id)) ? base.id : null;
+  } catch (error) {
+    if (error instanceof RerankError) return null;
+    throw error;
+  }
+}
+
 /** Re-ranks the project's unlabelled images from the latest trained version's cached features. */
 export async function rerankProject(project: Project, options: RerankOptions = {}): Promise<RerankResult> {
   const started = performance.now();
-  if (project.meta.task === 'regression') throw new RerankError('re-rank is for classification projects (a regression project refits its GP with "episteme train")');
+  if (project.meta.task === 'regression') throw new RerankError('re-rank is for classification projects; retrain the GP ("episteme train" or Train on the Model tab)');
+  const latestAtStart = latestModelVersion(project.db);
   const base = rerankBase(project);
   const cached = readCachedFeatures(project, base.id);
   if (!cached) throw new RerankError(`model version ${base.id} has no cached features (trained before the cache existed, or the cache was cleared): train again`);
@@ -132,6 +148,8 @@ export async function rerankProject(project: Project, options: RerankOptions = {
   );
 
   const writeStarted = performance.now();
+  // A training that finished meanwhile is newer than this re-rank's base: saving would hide it.
+  if (latestModelVersion(project.db)?.id !== latestAtStart?.id) throw new RerankError('a newer model version was saved during the re-rank: nothing saved (the queue already follows the new version)');
   const rerankCount = 1 + listModelVersions(project.db).filter((v) => v.hyper.rerankOf === base.id).length;
   const weightsFile = writeRerankPosterior(project, base, result.head, { model, samples, seed, seconds: result.fitSeconds });
   const version = insertModelVersion(project.db, {
@@ -225,14 +243,17 @@ function gatherRows(phi: Float32Array, dim: number, rows: ArrayLike<number>): Fl
   return out;
 }
 
-function emptyPoolScores(n: number, c: number): PoolScores {
-  const f = (k: number) => new Float32Array(n * k);
-  return { predicted: new Int32Array(n), probsMean: f(c), probsLower: f(c), probsUpper: f(c), epistemic: f(1), aleatoric: f(1), entropy: f(1), margin: f(1), varRatios: f(1), meanStd: f(1) };
-}
-
-function copyScores(from: PoolScores, to: PoolScores, start: number, c: number): void {
-  for (const key of Object.keys(from) as (keyof PoolScores)[]) {
-    const width = key === 'probsMean' || key === 'probsLower' || key === 'probsUpper' ? c : 1;
-    (to[key] as Float32Array | Int32Array).set(from[key] as Float32Array & Int32Array, start * width);
-  }
+/** Scores the rows in `shards` worker threads at once (rerankWorker.ts), each on its own copy of its rows. */
+async function scoreInShards(phi: Float32Array, rows: ArrayLike<number>, job: Omit<HeadScoringJob, 'phi'>, shards: number): Promise<PoolScores> {
+  const n = rows.length;
+  const bounds = Array.from({ length: shards + 1 }, (_, k) => Math.round((k * n) / shards));
+  const parts = await Promise.all(
+    bounds.slice(0, -1).map((lo, k) => {
+      const shard = gatherRows(phi, job.dim, Array.prototype.slice.call(rows, lo, bounds[k + 1]) as number[]);
+      return runWorker<HeadScoringJob, never, PoolScores>(new URL('./rerankWorker.ts', import.meta.url), { ...job, phi: shard }, { transfer: [shard.buffer as ArrayBuffer] });
+    }),
+  );
+  const scores = emptyPoolScores(n, job.numClasses);
+  parts.forEach((part, k) => copyScores(part, scores, bounds[k], job.numClasses));
+  return scores;
 }

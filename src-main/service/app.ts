@@ -14,8 +14,9 @@ import type { TrainRequest } from '../jobs/trainProtocol.ts';
 import { priorCheckPlot } from '../plots/priorCheckSvg.ts';
 import { projectStatus } from '../project/status.ts';
 import { QueueError, rankedQueue } from '../ranking/queue.ts';
-import { RerankError, rerankProject } from '../ranking/rerank.ts';
-import { interval90, regressionScoreOf, type RegressionScore } from '../db/regressionScores.ts';
+import { RerankError, rerankableBase, rerankProject } from '../ranking/rerank.ts';
+import { regressionScoreOf, type RegressionScore } from '../db/regressionScores.ts';
+import { interval90 } from '../regression/interval.ts';
 import { backupProject } from '../maintenance/backup.ts';
 import { writeSimulationOutputs } from '../simulate/report.ts';
 import { simulate } from '../simulate/simulate.ts';
@@ -175,7 +176,7 @@ export function createApp(options: AppOptions): EpistemeApp {
     'project.status': async ({ projectId }) => {
       const project = projectOf(projectId);
       const status = projectStatus(project);
-      return { project: infoOf(projectId), ...status, models: status.models.map(toModelVersionInfo), stopping: stoppingOf(project, status.models) };
+      return { project: infoOf(projectId), ...status, models: status.models.map(toModelVersionInfo), stopping: stoppingOf(project, status.models), rerankBase: rerankableBase(project) };
     },
     'queue.list': async ({ projectId, acquisition, offset = 0, limit = 100 }) => {
       const queue = await userErrors(() => rankedQueue(projectOf(projectId), acquisition));

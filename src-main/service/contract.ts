@@ -23,7 +23,7 @@ const FsPath = text(MAX_PATH)
 export const ProjectId = z.string().regex(/^p[0-9]{1,9}$/, 'a project id looks like "p1"');
 export const ImageId = z.number().int().positive().max(2 ** 31);
 export const JobId = z.string().regex(/^j[0-9]{1,9}$/, 'a job id looks like "j1"');
-/** 'variance' (the GP's latent predictive variance) ranks regression projects; the others, classification ones. */
+/** 'variance' (the GP's latent variance: epistemic, label noise excluded) ranks regression projects; the others, classification ones. */
 export const AcquisitionName = z.enum(['bald', 'entropy', 'margin', 'var-ratios', 'mean-std', 'variance', 'random']);
 export const METHOD_NAMES = ['mc-dropout', 'map', 'ensemble', 'vi', 'ivon', 'sgld', 'laplace', 'last-layer', 'dkl', 'lora-ensemble', 'lora-laplace'] as const;
 export const MethodName = z.enum(METHOD_NAMES);
@@ -108,6 +108,8 @@ export const ProjectStatus = z.object({
   values: z.object({ count: z.number(), min: z.number().nullable(), max: z.number().nullable(), mean: z.number().nullable() }).nullable(),
   models: z.array(ModelVersionInfo),
   stopping: StoppingSignal.nullable(),
+  /** The trained version queue.rerank would build on, when a re-rank can run (classification, cached features); else null. */
+  rerankBase: z.number().nullable(),
 });
 
 export const Prediction = z.object({

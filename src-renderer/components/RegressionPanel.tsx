@@ -20,8 +20,9 @@ export function RegressionPanel({ estimate, target, modelVersionId }: { estimate
       </Paper>
     );
   }
-  const lo = target.min ?? Math.min(estimate.lower, estimate.mean - 3 * estimate.predictiveStd);
-  const hi = target.max ?? Math.max(estimate.upper, estimate.mean + 3 * estimate.predictiveStd);
+  // The scale spans the target's range (±3 sd where it is open) and always the whole interval, which may leave the range.
+  const lo = Math.min(target.min ?? estimate.mean - 3 * estimate.predictiveStd, estimate.lower);
+  const hi = Math.max(target.max ?? estimate.mean + 3 * estimate.predictiveStd, estimate.upper);
   const pct = (v: number) => `${(100 * Math.max(0, Math.min(1, (v - lo) / Math.max(1e-12, hi - lo))))}%`;
   return (
     <Paper variant="outlined" sx={{ p: 2 }} data-testid="prediction-panel" data-has-prediction="true">

@@ -15,7 +15,8 @@ function problemOf(text: string, target: RegressionTargetT): string | null {
 
 /**
  * The regression project's label: type the number and press Enter. S skips, F flags as unsure,
- * Ctrl+Z undoes; the field is focused for every new image so labelling needs no mouse.
+ * Ctrl+Z undoes the last label while the field is empty (with text in it, it undoes the typing); the
+ * field is focused for every new image so labelling needs no mouse. A held key acts once.
  */
 export function ValueInput({ target, imageKey, disabled, suggestion, onValue, onSkip, onUnsure, onUndo }: {
   target: RegressionTargetT;
@@ -50,22 +51,27 @@ export function ValueInput({ target, imageKey, disabled, suggestion, onValue, on
           value={text}
           disabled={disabled}
           error={problem !== null}
-          helperText={problem ?? (suggestion !== null ? `model suggests ${suggestion.toFixed(2)} · Enter saves` : 'Enter saves · S skip · F unsure · Ctrl+Z undo')}
+          helperText={problem ?? (suggestion !== null ? `model estimate ${suggestion.toFixed(2)} · Enter saves what you type` : 'Enter saves · S skip · F unsure · Ctrl+Z undo')}
           onChange={(e) => setText(e.target.value)}
           onKeyDown={(e) => {
             if (e.key === 'Enter') {
               e.preventDefault();
               save();
-            } else if ((e.ctrlKey || e.metaKey) && (e.key === 'z' || e.key === 'Z') && !e.shiftKey) {
-              e.preventDefault();
-              onUndo();
-            } else if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.key === 's' || e.key === 'S')) {
-              e.preventDefault();
-              onSkip();
-            } else if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.key === 'f' || e.key === 'F')) {
-              e.preventDefault();
-              onUnsure();
+              return;
             }
+            const plain = !e.ctrlKey && !e.metaKey && !e.altKey;
+            const action =
+              (e.ctrlKey || e.metaKey) && (e.key === 'z' || e.key === 'Z') && !e.shiftKey && text === ''
+                ? onUndo
+                : plain && (e.key === 's' || e.key === 'S')
+                  ? onSkip
+                  : plain && (e.key === 'f' || e.key === 'F')
+                    ? onUnsure
+                    : null;
+            if (!action) return;
+            e.preventDefault();
+            // Auto-repeat of a held key would skip, flag or undo image after image.
+            if (!e.repeat) action();
           }}
           sx={{ width: 260 }}
           slotProps={{ htmlInput: { inputMode: 'decimal', 'data-testid': 'value-field', autoComplete: 'off' } }}

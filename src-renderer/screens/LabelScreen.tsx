@@ -15,6 +15,7 @@ import { isForeignKeyTarget } from '../hooks/keyboard.ts';
 import { useNotify } from '../hooks/useNotify.tsx';
 import { useProject } from '../hooks/useProject.tsx';
 import { useQueue } from '../hooks/useQueue.ts';
+import { useAutoRerank } from '../hooks/useAutoRerank.ts';
 
 const ACQUISITIONS: { id: AcquisitionNameT; label: string }[] = [
   { id: 'bald', label: 'BALD (epistemic)' },
@@ -26,7 +27,7 @@ const ACQUISITIONS: { id: AcquisitionNameT; label: string }[] = [
 ];
 /** Regression projects rank by the GP's latent variance (epistemic; label noise excluded). */
 const REGRESSION_ACQUISITIONS: { id: AcquisitionNameT; label: string }[] = [
-  { id: 'variance', label: 'Predictive variance (epistemic)' },
+  { id: 'variance', label: 'Latent variance (epistemic)' },
   { id: 'random', label: 'Random' },
 ];
 const PREFETCH = 5;
@@ -57,6 +58,18 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
   const shownAt = useRef(performance.now());
   const chain = useRef<Promise<unknown>>(Promise.resolve());
   const [labelledCount, setLabelledCount] = useState(0);
+  // Regression projects refit their GP by training: no re-rank there.
+  const rerank = useAutoRerank({
+    projectId: project.projectId,
+    baseVersionId: regression ? null : (status?.rerankBase ?? null),
+    saved: () => chain.current,
+    onReranked: () => {
+      // The image on screen stays; the ones after it follow the new ranking.
+      if (current) queue.pin(current);
+      queue.reload();
+      refreshStatus();
+    },
+  });
 
   // Show the current image (instantly when prefetched) and prefetch the next few.
   useEffect(() => {
@@ -125,6 +138,7 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
           () => {
             cache.forget(item.imageId);
             refreshStatus();
+            if (value.kind === 'class') rerank.noteClassLabel();
           },
           (error) => {
             queue.unhide(item.imageId);
@@ -134,7 +148,7 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
         ),
       );
     },
-    [current, shown, annotator, onNeedAnnotator, queue, enqueue, client, project.projectId, acquisition, cache, refreshStatus, notifyError],
+    [current, shown, annotator, onNeedAnnotator, queue, enqueue, client, project.projectId, acquisition, cache, refreshStatus, notifyError, rerank.noteClassLabel],
   );
 
   const undo = useCallback(() => {
@@ -225,6 +239,11 @@ export function LabelScreen({ onNeedAnnotator }: { onNeedAnnotator(): void }) {
           <Typography variant="caption" color="text.secondary" sx={{ display: 'block', mt: 0.75 }} data-testid="queue-summary">
             {queue.loading ? 'Loading queue…' : `${queue.remaining} to label · ${queue.modelVersionId !== null ? `ranked by model v${queue.modelVersionId}` : 'no model yet'}`}
           </Typography>
+          {rerank.note && (
+            <Typography variant="caption" color="text.secondary" noWrap sx={{ display: 'block', fontSize: '0.7rem' }} data-testid="rerank-note" data-version={rerank.note.done?.modelVersionId ?? ''} title={rerank.note.skipped}>
+              {rerank.note.done ? `Queue re-ranked on ${rerank.note.done.labels} labels · ${rerank.note.done.seconds.toFixed(1)} s` : `Queue not re-ranked: ${rerank.note.skipped}`}
+            </Typography>
+          )}
         </Box>
         <QueueList items={queue.visible} ranked={queue.modelVersionId !== null} currentId={current?.imageId ?? null} onPick={onPick} onNearEnd={queue.loadMore} />
       </Paper>

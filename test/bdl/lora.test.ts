@@ -14,8 +14,8 @@ import { initBackend } from '../../src-main/bdl/backend.ts';
 import { uncertaintyDecomposition } from '../../src-main/bdl/acquisition/index.ts';
 import { inspectLayersModelFolder, loadLayersModelFromDisk, readLayersModelFolder } from '../../src-main/bdl/lora/io.ts';
 import { LoraLaplacePosterior } from '../../src-main/bdl/lora/laplace.ts';
-import { loraParameterCount } from '../../src-main/bdl/lora/network.ts';
-import { LoraEnsemblePosterior } from '../../src-main/bdl/lora/posterior.ts';
+import { LoraNetwork, loraParameterCount } from '../../src-main/bdl/lora/network.ts';
+import { LoraEnsemblePosterior, loraSettings } from '../../src-main/bdl/lora/posterior.ts';
 import { createPosterior, deserializePosterior } from '../../src-main/bdl/posterior/registry.ts';
 import type { PosteriorOptions, PredictiveSamples } from '../../src-main/bdl/posterior/types.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -174,6 +174,25 @@ describe('LoRA adapters', () => {
   });
 });
 
+describe('loading the backbone', () => {
+  test('a failed load is not cached: the next load() reads the folder again; nothing leaks', async () => {
+    const dir = path.join(root, 'flaky-backbone');
+    fs.cpSync(backboneDir, dir, { recursive: true });
+    const before = tf.memory().numTensors;
+    const net = new LoraNetwork(loraSettings(opts('lora-ensemble', { backbone: dir }), 2), { path: dir });
+    const shard = fs.readdirSync(dir).find((f) => f.endsWith('.bin'))!;
+    fs.renameSync(path.join(dir, shard), path.join(dir, 'elsewhere'));
+    await assert.rejects(net.load(), /is missing/);
+    assert.equal(tf.memory().numTensors, before);
+    fs.renameSync(path.join(dir, 'elsewhere'), path.join(dir, shard));
+    await net.load();
+    assert.deepEqual(net.adaptedLayers.map((l) => l.name), ['d1', 'd2']);
+    assert.equal(net.setVariables(1).length, 6);
+    net.dispose();
+    assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+  });
+});
+
 describe("'lora-ensemble'", () => {
   test('K sets differ, S = K, the backbone stays frozen, only the adapters train; round trip; no leaks', async () => {
     const before = tf.memory().numTensors;
@@ -215,6 +234,17 @@ describe("'lora-ensemble'", () => {
     } finally {
       back.dispose();
     }
+    // K comes from the stored sets, not from the options (which may leave it to the default of 5).
+    const s = await post.serialize();
+    const { ensembleSize: _, ...withoutK } = s.json.options;
+    const byState = await deserializePosterior({ json: { ...s.json, options: withoutK }, weights: s.weights.slice(0) });
+    try {
+      assert.equal((byState as LoraEnsemblePosterior).size, 3);
+      assert.deepEqual((await byState.predictiveSamples(held.x.subarray(0, 784 * 5))).shape, [3, 5, 3]);
+    } finally {
+      byState.dispose();
+    }
+    await assert.rejects(deserializePosterior({ json: { ...s.json, options: { ...s.json.options, ensembleSize: 2 } }, weights: s.weights.slice(0) }), /ensembleSize 2 but 3 adapter sets are stored/);
     post.dispose();
     assert.equal(tf.memory().numTensors, before, 'tensors leaked');
   });

@@ -96,3 +96,24 @@ export function logisticProblem(tau = 1, n = 40) {
   return { X, Y, n, tau, mean, variance };
 }
 
+
+/**
+ * Two classes at 28×28×3 whose label is in one channel only: every channel holds a bright bar in the
+ * top or bottom half, in `signal` it is the class (top = 0), in the others a coin flip.
+ */
+export function channelBars(n: number, seed: number, signal: number): { x: Uint8Array; y: Int32Array } {
+  const rand = mulberry32(seed);
+  const per = 28 * 28 * 3;
+  const x = new Uint8Array(n * per);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 2;
+    for (let ch = 0; ch < 3; ch++) {
+      const top = ch === signal ? y[i] === 0 : rand() < 0.5;
+      const row0 = top ? 3 + Math.floor(rand() * 8) : 16 + Math.floor(rand() * 8);
+      for (let p = 0; p < 784; p++) x[i * per + p * 3 + ch] = Math.floor(rand() * 40);
+      for (let r = row0; r < row0 + 3; r++) for (let c = 4; c < 24; c++) x[i * per + (r * 28 + c) * 3 + ch] = 200 + Math.floor(rand() * 55);
+    }
+  }
+  return { x, y };
+}

@@ -1,8 +1,9 @@
 /**
  * End to end in real Chromium against `bin/episteme serve`: create a project in the UI, import a folder
  * of synthetic images (and one broken file), name the annotator, label 20 images with the keyboard,
- * undo one, train, watch the queue reorder, export as CSV and as class folders. Checked in the page,
- * in the project's SQLite database and in the exported files.
+ * undo one, train, watch the queue reorder, export as CSV and as class folders, label 10 more and
+ * see the queue re-ranked on its own. Checked in the page, in the project's SQLite database and in
+ * the exported files.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -247,6 +248,31 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
 
   });
 
+  it('re-ranks the queue by itself after 10 more class labels (queue.rerank on the cached features)', async () => {
+    await page.click(tid('tab-label'));
+    for (let i = 0; i < 10; i++) {
+      const imageId = await shownImageId(page);
+      await page.keyboard.press((await currentName(page)).startsWith('disc_') ? '1' : '2');
+      await waitForAdvance(page, imageId);
+    }
+    const note = await page.waitForFunction(() => {
+      const text = document.querySelector('[data-testid="rerank-note"]')?.textContent ?? '';
+      return /Queue re-ranked on \d+ labels · [\d.]+ s/.test(text) ? text : null;
+    }, undefined, { timeout: 60_000 });
+    assert.match(String(await note.jsonValue()), /on 29 labels/);
+    await page.waitForFunction(() => /ranked by model v2/.test(document.querySelector('[data-testid="queue-summary"]')?.textContent ?? ''));
+    await screenshot(page, 'e2e-12-reranked');
+    const db = new Database(path.join(work, 'projects', 'shapes', 'episteme.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      const v2 = db.prepare('SELECT method, hyper, n_labels AS nLabels FROM model_versions WHERE id = 2').get() as { method: string; hyper: string; nLabels: number };
+      assert.equal(v2.method, 'last-layer');
+      assert.equal(JSON.parse(v2.hyper).rerankOf, 1, 'a re-rank of the trained version');
+      assert.equal(v2.nLabels, 29);
+    } finally {
+      db.close();
+    }
+  });
+
   it('made no request outside its origin, exposed no Node and logged no console error', async () => {
     await guards.check(page);
   });
@@ -259,7 +285,7 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
     await page.waitForSelector(tid('home-screen'));
     await page.waitForSelector(tid('recent-project'));
     assert.match((await page.textContent(tid('recent-projects'))) ?? '', /Shapes/);
-    await screenshot(page, 'e2e-12-home-recent');
+    await screenshot(page, 'e2e-13-home-recent');
     await guards.check(page);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * A regression project in the browser: the New project dialog with a numeric target, labelling by
- * typing numbers (Enter saves, S skips, Ctrl+Z undoes; an out-of-range number is refused), training
+ * typing numbers (Enter saves, S skips, Ctrl+Z undoes; a held key acts once; Ctrl+Z with text typed is
+ * the field's own undo; an out-of-range number is refused), training
  * the GP on the Model tab, and the mean with its 90% interval on the Label screen.
  */
 import assert from 'node:assert/strict';
@@ -82,6 +83,19 @@ describe('regression labelling in the browser', { skip: skip ?? false, timeout: 
     await page.keyboard.press('Control+z');
     await page.waitForFunction((id) => document.querySelector<HTMLElement>('[data-testid="current-name"]')?.dataset.imageId === String(id), imageId);
     await page.waitForFunction(() => document.querySelector('[data-testid="status-labelled"]')?.textContent === '12');
+
+    // A held S (auto-repeat) skips one image only; with text in the field Ctrl+Z is the field's own undo, not a label undo.
+    for (let i = 0; i < 4; i++) await page.keyboard.down('s');
+    await page.keyboard.up('s');
+    await waitForAdvance(page, imageId);
+    const afterSkip = await shownImageId(page);
+    await page.keyboard.type('3');
+    await page.keyboard.press('Control+z');
+    await page.waitForTimeout(500);
+    assert.equal(await shownImageId(page), afterSkip);
+    await page.fill(tid('value-field'), '');
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction((id) => document.querySelector<HTMLElement>('[data-testid="current-name"]')?.dataset.imageId === String(id), imageId);
     await screenshot(page, 'regression-02-labelling');
 
     // Train the GP; the Model tab shows its hyper-parameters and the held-out RMSE curve.
@@ -110,7 +124,7 @@ describe('regression labelling in the browser', { skip: skip ?? false, timeout: 
       assert.deepEqual(current.map((c) => c.imageId), labelled);
       const paths = new Map((db.prepare('SELECT id, path FROM images').all() as { id: number; path: string }[]).map((r) => [r.id, path.basename(r.path)]));
       for (const c of current) assert.equal(c.value, truth.get(paths.get(c.imageId)!));
-      assert.deepEqual((db.prepare('SELECT kind FROM label_events ORDER BY id DESC LIMIT 2').all() as { kind: string }[]).map((e) => e.kind), ['undo', 'skip']);
+      assert.deepEqual((db.prepare('SELECT kind FROM label_events ORDER BY id DESC LIMIT 5').all() as { kind: string }[]).map((e) => e.kind), ['undo', 'skip', 'undo', 'skip', 'value']);
     } finally {
       db.close();
     }

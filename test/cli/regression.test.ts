@@ -31,6 +31,7 @@ test('a regression project through the CLI: init, import numeric labels, label -
     [['--value', 'abc'], /"abc" is not a number/],
     [['--value', '10.5'], /outside the range of severity \(0 to 10\)/],
     [['--value', 'Infinity'], /not a number/],
+    [['--value', '1.5e308'], /too large: a value must lie between -1e300 and 1e300/],
     [['rings'], /label is a number: use --value rings/],
   ] as const) {
     const result = await episteme(['label', project, images[4].file, ...args]);

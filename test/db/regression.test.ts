@@ -75,7 +75,10 @@ test('value events: stored, current, undone by appending, and refused when not a
 
   const open = regressionProject({});
   addLabel(open.project.db, open.ids[0], { kind: 'value', value: -1e6 }, { annotator: 'a' });
-  assert.equal(currentLabel(open.project.db, open.ids[0])?.value, -1e6, 'no range, any finite number');
+  assert.equal(currentLabel(open.project.db, open.ids[0])?.value, -1e6, 'no range, any finite number up to ±1e300');
+  addLabel(open.project.db, open.ids[0], { kind: 'value', value: -1e300 }, { annotator: 'a' });
+  // Beyond ±1e300 a clear message, not the database's CHECK failure.
+  for (const value of [1.5e308, -2e300]) assert.throws(() => addLabel(open.project.db, open.ids[0], { kind: 'value', value }, { annotator: 'a' }), /too large: a value must lie between -1e300 and 1e300/);
   open.project.close();
 });
 

@@ -127,6 +127,7 @@ test('queue.rerank: validated input, clear errors without a model or cached feat
     assert.equal(none.ok, false);
     assert.equal(!none.ok && none.error.code, 'bad-request');
     assert.match(!none.ok ? none.error.message : '', /no model version yet/);
+    assert.equal((await app.service['project.status']({ projectId: info.projectId })).rerankBase, null, 'no re-rank offered before a model');
   } finally {
     await app.close();
   }

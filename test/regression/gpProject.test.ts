@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { findImageByPath } from '../../src-main/db/images.ts';
 import { addLabel } from '../../src-main/db/labels.ts';
+import { listModelVersions } from '../../src-main/db/models.ts';
 import { initProject } from '../../src-main/db/project.ts';
 import { regressionScoresOf } from '../../src-main/db/regressionScores.ts';
 import { exportProject } from '../../src-main/export/exporter.ts';
@@ -63,6 +64,7 @@ test('GP regression project: train on numeric labels, predict, rank by variance,
   for (const key of ['signalVariance', 'lengthscale', 'noiseVariance', 'noiseStd', 'logMarginalLikelihood']) {
     assert.ok(Number.isFinite(version.hyper[key] as number), `hyper ${key} recorded`);
   }
+  assert.equal(version.hyper.gpPoints, version.hyper.trainImages, 'below the limit the GP conditions on every training image');
 
   // Predictions on the pool follow the truth; the 90% interval is wider far from the labels.
   const scores = new Map(regressionScoresOf(project.db, version.id).map((s) => [s.imageId, s]));
@@ -111,4 +113,22 @@ test('GP regression project: train on numeric labels, predict, rank by variance,
   assert.throws(() => exportProject(project, path.join(root, 'export-folders'), { format: 'folders' }), /csv or json/);
   await assert.rejects(trainAndScore(project, { method: 'mc-dropout' }), /classification method/);
   project.close();
+});
+
+test('a failure while writing the scores leaves no model version behind (one transaction)', async () => {
+  const root = tempDir();
+  const images = await writeSeverityPngs(path.join(root, 'images'), 12, 5);
+  const project = initProject(path.join(root, 'p'), { task: 'regression', target: { name: 'severity', unit: null, min: 0, max: 10 }, imageSize: 28 });
+  try {
+    await importPaths(project, [path.join(root, 'images')]);
+    for (const img of images.slice(0, 6)) addLabel(project.db, findImageByPath(project.db, img.file)!.id, { kind: 'value', value: img.value }, { annotator: 'a' });
+    project.db.exec("CREATE TEMP TRIGGER scores_fail BEFORE INSERT ON regression_scores BEGIN SELECT RAISE(ABORT, 'simulated crash while scoring'); END");
+    await assert.rejects(trainAndScore(project, { seed: 1 }), /simulated crash while scoring/);
+    assert.deepEqual(listModelVersions(project.db), []);
+    project.db.exec('DROP TRIGGER scores_fail');
+    const version = await trainAndScore(project, { seed: 1 });
+    assert.equal(regressionScoresOf(project.db, version.id).length, 6);
+  } finally {
+    project.close();
+  }
 });

@@ -27,6 +27,8 @@ interface Spec {
   nullable?: string[];
   /** Numbers with no range (negative and fractional values are fine). */
   anyNumber?: string[];
+  /** Real numbers in a range (fractional values are fine, negative or huge ones are not). */
+  real?: string[];
 }
 
 let root: string;
@@ -71,6 +73,7 @@ function specs(): Spec[] {
     one('project.openDemo', {}),
     one('project.status', { projectId: p }),
     { method: 'queue.list', minimal: { projectId: p, acquisition: 'bald' }, full: { projectId: p, acquisition: 'bald', offset: 0, limit: 10 } },
+    one('queue.rerank', { projectId: p }),
     one('image.detail', { projectId: p, imageId: 1 }),
     {
       method: 'label.add',
@@ -84,14 +87,19 @@ function specs(): Spec[] {
     one('label.undo', { projectId: p, annotator: 'a' }, { freeText: ['annotator'] }),
     one('model.list', { projectId: p }),
     one('job.start', { projectId: p, job: { kind: 'import', paths: [path.join(root, 'images')] } }, { paths: ['job.paths.0'] }),
-    { method: 'job.start', minimal: { projectId: p, job: { kind: 'train' } }, full: { projectId: p, job: { kind: 'train', method: 'map', epochs: 1, seed: 0, prior: 'laplace', priorPrecision: 1 } } },
+    {
+      method: 'job.start',
+      minimal: { projectId: p, job: { kind: 'train' } },
+      full: { projectId: p, job: { kind: 'train', method: 'map', epochs: 1, seed: 0, prior: 'laplace', priorPrecision: 1 } },
+      real: ['job.priorPrecision'],
+    },
     {
       method: 'job.start',
       minimal: { projectId: p, job: { kind: 'export', out: path.join(root, 'out'), format: 'csv' } },
       full: { projectId: p, job: { kind: 'export', out: path.join(root, 'out'), format: 'folders', force: false, deidentify: true } },
       paths: ['job.out'],
     },
-    { method: 'bdl.priorPredictive', minimal: {}, full: { prior: 'laplace', samples: 2, width: 5, depth: 1, sigmaW: 1, sigmaB: 0.5, seed: 1 } },
+    { method: 'bdl.priorPredictive', minimal: {}, full: { prior: 'laplace', samples: 2, width: 5, depth: 1, sigmaW: 1, sigmaB: 0.5, seed: 1 }, real: ['sigmaW', 'sigmaB'] },
     one('job.get', { jobId: 'j1' }),
     one('job.cancel', { jobId: 'j1' }),
     one('job.list', { projectId: p }),
@@ -144,7 +152,8 @@ function wrongValues(spec: Spec, p: string, v: Json): Json[] {
     if (spec.paths?.includes(p)) out.push('../../etc', 'relative/folder', `${root}/x/../../escape`, `${root}/a\0b`, '~/x');
   } else if (typeof v === 'number') {
     out.push(String(v), true, [], {}, [v], NaN, Infinity, -Infinity);
-    if (!anyNumber) out.push(-1, 1.5, 1e300, -(2 ** 53));
+    if (!anyNumber) out.push(-1, 1e300, -(2 ** 53));
+    if (!anyNumber && !spec.real?.includes(p)) out.push(1.5);
   } else if (typeof v === 'boolean') out.push('true', 1, [], {}, [v]);
   else if (Array.isArray(v)) out.push('x', 1, {}, [], Array.from({ length: 100_001 }, () => v[0]));
   else if (v && typeof v === 'object') out.push('x', 1, [], [v], {});
@@ -233,6 +242,7 @@ test('well-formed payloads naming absent things are not-found (or bad-request), 
   const absent: [Method, unknown, string[]][] = [
     ...(['project.status', 'model.list', 'job.list'] as const).map((m): [Method, unknown, string[]] => [m, { projectId: 'p999' }, ['not-found']]),
     ['queue.list', { projectId: 'p999', acquisition: 'bald' }, ['not-found']],
+    ['queue.rerank', { projectId: 'p999' }, ['not-found']],
     ['image.detail', { projectId: 'p999', imageId: 1 }, ['not-found']],
     ['image.detail', { projectId, imageId: 2 ** 31 }, ['not-found']],
     ['label.add', { projectId: 'p999', imageId: 1, label: { kind: 'skip' }, annotator: 'a' }, ['not-found']],

@@ -3,10 +3,11 @@
  * Low-rank Adaptation for Large Language Models", ICLR 2024). `fit` finds the MAP of the adapters
  * and the head (the backbone frozen), then a Gaussian N(θ*, (H + τI)⁻¹) over θ = (A_l, B_l, head)
  * with H the GGN of curvature.ts ('kron' default, or 'diag'), block-diagonal over the factors.
- * τ is `priorPrecision` when given, else the maximiser of the Laplace log marginal likelihood
- * (laplace/marglik.ts; the prior is N(0, I/τ) on every LoRA parameter, matching the L2 penalty of
- * the fit). Predictive from S weight draws δθ_s ~ N(0, (H + τI)⁻¹) (draw s is the same for every
- * image: joint samples for BatchBALD):
+ * The prior is N(0, I/τ) on every LoRA parameter. τ is `priorPrecision` when given (the fit's L2
+ * penalty is then the same prior, τ/N per example), else the maximiser of the Laplace log marginal
+ * likelihood (laplace/marglik.ts) at the MAP found with the fit's own weight decay (post hoc: that
+ * τ is in general not the penalty the MAP was fitted with). Predictive from S weight draws
+ * δθ_s ~ N(0, (H + τI)⁻¹) (draw s is the same for every image: joint samples for BatchBALD):
  *   'mc' (default) — the linearised network (GLM, Immer, Korzepa & Bauer, AISTATS 2021; the
  *        predictive of Laplace-LoRA): f_s(x) = f(x; θ*) + J(x) δθ_s, exact J δθ through the
  *        factor inputs and output signals of curvature.ts;
@@ -166,8 +167,9 @@ export class LoraLaplacePosterior extends LoraPosterior {
   }
 
   /**
-   * S samples [S, N, C]: θ_s = θ* + δθ_s, δθ_s ~ N(0, (H + τI)⁻¹) per factor (seeded by the
-   * sample and the factor, so draws are shared across batches), through the whole network.
+   * S samples [S, N, C] from the draws δθ_s ~ N(0, (H + τI)⁻¹) per factor (seeded by the sample and
+   * the factor, so draws are shared across batches): 'mc' (default) softmax of the linearised logits
+   * f(x; θ*) + J(x) δθ_s; 'nn' θ* + δθ_s through the whole network.
    */
   override async predictiveSamples(x: Uint8Array, opts: PredictOptions = {}): Promise<PredictiveSamples> {
     this.assertAlive();
@@ -182,10 +184,14 @@ export class LoraLaplacePosterior extends LoraPosterior {
     const seed = opts.seed ?? this.seed;
     const glm = this.options.predictive !== 'nn';
     const draws = await this.sampleWeights(st, S, seed, glm);
-    // GLM: per factor, the S perturbations side by side [dA, S·dG] (column s·dG + j)
-    const stacks = glm ? draws[0].map((_, i) => tf.concat(draws.map((d) => d[i]), 1)) : [];
+    const stacks: tf.Tensor2D[] = [];
     const probs = new Float32Array(S * n * C);
     try {
+      if (glm) {
+        // Per factor, the S perturbations side by side [dA, S·dG] (column s·dG + j); the draws are then not needed.
+        for (let i = 0; i < draws[0].length; i++) stacks.push(tf.concat(draws.map((d) => d[i]), 1));
+        tf.dispose(draws.splice(0).flat());
+      }
       for (let start = 0; start < n; start += batchSize) {
         if (opts.shouldStop?.()) throw new CancelledError('prediction cancelled');
         const count = Math.min(batchSize, n - start);
@@ -259,13 +265,22 @@ export class LoraLaplacePosterior extends LoraPosterior {
     headTheta.set(theta[theta.length - 1], headKernel.length);
     const blockTheta = [...theta.slice(0, -2), headTheta];
     const factors = loraFactors(this.net);
-    return Array.from({ length: S }, (_, s) =>
-      prepared.map((p, i) => {
-        const delta = p.sample(standardNormal(p.block.P, deriveSeed(deriveSeed(seed, 0x10a + s), i)));
-        const values = perturbationOnly ? Float32Array.from(delta) : Float32Array.from(blockTheta[i], (t, j) => t + delta[j]);
-        return tf.tensor2d(values, [factors[i].dA, factors[i].dG]);
-      }),
-    );
+    const draws: tf.Tensor2D[][] = [];
+    try {
+      for (let s = 0; s < S; s++) {
+        const draw: tf.Tensor2D[] = [];
+        draws.push(draw);
+        prepared.forEach((p, i) => {
+          const delta = p.sample(standardNormal(p.block.P, deriveSeed(deriveSeed(seed, 0x10a + s), i)));
+          const values = perturbationOnly ? Float32Array.from(delta) : Float32Array.from(blockTheta[i], (t, j) => t + delta[j]);
+          draw.push(tf.tensor2d(values, [factors[i].dA, factors[i].dG]));
+        });
+      }
+    } catch (e) {
+      tf.dispose(draws.flat());
+      throw e;
+    }
+    return draws;
   }
 
   protected sampleProbs(): tf.Tensor3D {

@@ -109,13 +109,12 @@ export class LoraNetwork {
     if ('path' in source) checkBackbone(source.path, settings.imageShape);
   }
 
-  get isLoaded(): boolean {
-    return this.loaded !== null;
-  }
-
-  /** Loads the backbone and creates the adapter sets (idempotent). */
+  /** Loads the backbone and creates the adapter sets (idempotent; after a failure the next call tries again). */
   load(): Promise<void> {
-    return (this.loading ??= this.doLoad());
+    return (this.loading ??= this.doLoad().catch((e: unknown) => {
+      this.loading = null;
+      throw e;
+    }));
   }
 
   private async doLoad(): Promise<void> {
@@ -133,6 +132,7 @@ export class LoraNetwork {
       sha256 = this.source.sha256;
       where = 'the embedded backbone';
     }
+    const sets: tf.Variable[][] = [];
     try {
       const all = chainOf(model, where);
       const flatInput = checkInputShape(model.inputs[0].shape.slice(1) as number[], s.imageShape, where);
@@ -143,9 +143,10 @@ export class LoraNetwork {
         throw new Error(`backbone: feature layer '${chain[cut].name}' of ${where} outputs [${outShape.join(', ')}]; the head needs flat features [B, D] — name a Flatten, pooling or Dense layer as the feature layer`);
       }
       const adapted = adaptedLayers(chain, where);
-      const sets = Array.from({ length: s.sets }, (_, k) => createSet(adapted, outShape[1]!, s.numClasses, s.rank, deriveSeed(s.seed, k)));
+      for (let k = 0; k < s.sets; k++) sets.push(createSet(adapted, outShape[1]!, s.numClasses, s.rank, deriveSeed(s.seed, k)));
       this.loaded = { model, chain, adapted, featureLayer: chain[cut].name, featureDim: outShape[1]!, flatInput, sets, sha256 };
     } catch (e) {
+      tf.dispose(sets.flat());
       model.dispose();
       throw e;
     }
@@ -350,17 +351,23 @@ function adaptedLayers(chain: tf.layers.Layer[], where: string): AdaptedLayer[] 
 
 /** A_l ~ U(±1/√in), B_l = 0 for every adapted layer, head Glorot-uniform with zero bias. */
 function createSet(adapted: AdaptedLayer[], D: number, C: number, r: number, seed: number): tf.Variable[] {
-  return tf.tidy(() => {
-    const vars: tf.Variable[] = [];
-    adapted.forEach((a, l) => {
-      const bound = 1 / Math.sqrt(a.in);
-      vars.push(tf.variable(tf.randomUniform([a.in, r], -bound, bound, 'float32', deriveSeed(seed, 2 * l)), true));
-      vars.push(tf.variable(tf.zeros([r, a.out]), true));
+  // Variables outlive tf.tidy: a throw half-way must dispose the ones already made.
+  const vars: tf.Variable[] = [];
+  try {
+    tf.tidy(() => {
+      adapted.forEach((a, l) => {
+        const bound = 1 / Math.sqrt(a.in);
+        vars.push(tf.variable(tf.randomUniform([a.in, r], -bound, bound, 'float32', deriveSeed(seed, 2 * l)), true));
+        vars.push(tf.variable(tf.zeros([r, a.out]), true));
+      });
+      vars.push(tf.variable(tf.initializers.glorotUniform({ seed: deriveSeed(seed, 9_999) }).apply([D, C]) as tf.Tensor2D, true));
+      vars.push(tf.variable(tf.zeros([C]), true));
     });
-    vars.push(tf.variable(tf.initializers.glorotUniform({ seed: deriveSeed(seed, 9_999) }).apply([D, C]) as tf.Tensor2D, true));
-    vars.push(tf.variable(tf.zeros([C]), true));
-    return vars;
-  });
+  } catch (e) {
+    tf.dispose(vars);
+    throw e;
+  }
+  return vars;
 }
 
 /** Number of trainable parameters of one set: Σ_l r·(in_l + out_l) + (D + 1)·C. */

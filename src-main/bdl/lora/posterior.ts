@@ -69,6 +69,7 @@ function variableNames(net: LoraNetwork, k: number): string[] {
 export async function loadLoraNetwork(s: SerializedPosterior, sets: number): Promise<LoraNetwork> {
   const st = s.json.state?.lora as LoraState | undefined;
   if (!st || typeof st.featureLayer !== 'string') throw new Error('deserialize: LoRA posterior without its state.lora');
+  if (st.sets !== sets) throw new Error(`deserialize: ${String(st.sets)} adapter sets are stored, ${sets} expected`);
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: s.json.modelTopology,
     weightSpecs: s.json.weightSpecs as tf.io.WeightsManifestEntry[],
@@ -159,8 +160,13 @@ export class LoraEnsemblePosterior extends LoraPosterior {
     this.size = K;
   }
 
+  /** K is the number of stored adapter sets (`state.lora.sets`); options naming another K are refused. */
   static async load(s: SerializedPosterior): Promise<LoraEnsemblePosterior> {
-    return new LoraEnsemblePosterior(s.json.options, await loadLoraNetwork(s, s.json.options.ensembleSize ?? LORA_ENSEMBLE_DEFAULT_SIZE));
+    const sets = (s.json.state?.lora as Partial<LoraState> | undefined)?.sets;
+    if (!(Number.isInteger(sets) && sets! >= 1)) throw new Error('deserialize: lora-ensemble without the number of its adapter sets (state.lora.sets)');
+    const asked = s.json.options.ensembleSize;
+    if (asked !== undefined && asked !== sets) throw new Error(`deserialize: lora-ensemble options say ensembleSize ${asked} but ${sets} adapter sets are stored`);
+    return new LoraEnsemblePosterior({ ...s.json.options, ensembleSize: sets }, await loadLoraNetwork(s, sets!));
   }
 
   /** Each member's report of the last fit. */

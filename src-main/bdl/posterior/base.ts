@@ -6,7 +6,8 @@
  * - {@link Posterior.defaultSamples}: S when the caller gives none;
  * - {@link Posterior.trainingLogits}: the network in training mode (default: all dropout on);
  * - {@link Posterior.penalty}: the negative log prior / N (default: from `prior` + weightDecay;
- *   'spike-slab' = spikeSlab.ts on the input layer, Gaussian elsewhere);
+ *   'spike-slab': Gaussian on all but the input layer, whose prior is a proximal step of the
+ *   default optimiser, spikeSlab.ts);
  * - {@link Posterior.state}: extra JSON state to serialise.
  *
  * Inputs and outputs are typed arrays (uint8 images [N,H,W,C], int32 labels [N], float32
@@ -17,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GalCnn, type DropoutMode } from '../models/galCnn.ts';
 import { DEFAULT_SEED, deriveSeed, permutation } from '../util/random.ts';
 import { countImages, imagesToTensor, yieldToEventLoop } from '../util/tensors.ts';
-import { inclusionProbabilities, inputKernel, spikeSlabPenalty } from './spikeSlab.ts';
+import { inclusionProbabilities, inputKernel, SpikeSlabProximalAdam } from './spikeSlab.ts';
 import {
   CancelledError,
   type FitOptions,
@@ -72,8 +73,6 @@ export abstract class Posterior<N extends PosteriorNetwork = PosteriorNetwork> {
   readonly options: Readonly<PosteriorOptions>;
   protected readonly net: N;
   protected fitReport: FitReport | null = null;
-  /** N of the current (or last) fit: the spike-and-slab penalty is its −log prior / N. */
-  protected fitExamples = 0;
   private disposed = false;
 
   /**
@@ -136,10 +135,10 @@ export abstract class Posterior<N extends PosteriorNetwork = PosteriorNetwork> {
   protected penalty(weightDecay: number): tf.Scalar {
     const vars = this.net.trainableVariables;
     if (this.options.prior === 'spike-slab') {
-      // The input layer's kernel gets the spike-and-slab (spikeSlab.ts), every other weight the Gaussian.
+      // The input layer's spike-and-slab is the optimiser's proximal step (createOptimizer), not a loss term.
       const kernel = inputKernel(this.net);
       const rest = vars.filter((v) => v !== kernel).map((v) => tf.sum(tf.square(v)));
-      return tf.add(tf.mul(tf.addN(rest), weightDecay / 2), tf.div(spikeSlabPenalty(kernel), Math.max(1, this.fitExamples))) as tf.Scalar;
+      return tf.mul(tf.addN(rest), weightDecay / 2);
     }
     if (weightDecay === 0 || vars.length === 0) return tf.scalar(0);
     const laplace = this.options.prior === 'laplace';
@@ -158,10 +157,12 @@ export abstract class Posterior<N extends PosteriorNetwork = PosteriorNetwork> {
   }
 
   /**
-   * The optimiser of `fit`, created once per fit and disposed at its end (default Adam). 'ivon' and
-   * 'sgld' return their own `tf.Optimizer` (they need N, the step count and a seed: `ctx`).
+   * The optimiser of `fit`, created once per fit and disposed at its end (default Adam; with the
+   * 'spike-slab' prior Adam + the prior's proximal step on the input layer). 'ivon' and 'sgld' return
+   * their own `tf.Optimizer` (they need N, the step count and a seed: `ctx`).
    */
   protected createOptimizer(ctx: OptimizerContext): tf.Optimizer {
+    if (this.options.prior === 'spike-slab') return new SpikeSlabProximalAdam(inputKernel(this.net), ctx.learningRate, ctx.examples);
     return tf.train.adam(ctx.learningRate);
   }
 
@@ -207,7 +208,6 @@ export abstract class Posterior<N extends PosteriorNetwork = PosteriorNetwork> {
     const weightDecay = this.effectiveWeightDecay(n, opts.weightDecay ?? 1e-4);
     if (!(weightDecay >= 0)) throw new Error(`fit: weightDecay must be ≥ 0, got ${weightDecay}`);
     const seed = opts.seed ?? this.seed;
-    this.fitExamples = n;
     const batches = Math.ceil(n / batchSize);
     const totalSteps = epochs * batches;
     const vars = this.fitVariables();

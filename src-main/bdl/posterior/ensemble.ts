@@ -233,7 +233,7 @@ export class EnsemblePosterior extends Posterior<GalCnn> {
     if (inclusion) {
       // Spike-and-slab: each member has its own inclusion probabilities; the ensemble reports their mean.
       const mean = (pick: (r: FitReport) => number[]) => pick(done[0]).map((_, j) => done.reduce((a, r) => a + pick(r)[j], 0) / K);
-      this.fitReport.inclusion = { ...inclusion, perInput: mean((r) => r.inclusion!.perInput), perChannel: mean((r) => r.inclusion!.perChannel) };
+      this.fitReport.inclusion = { ...inclusion, perChannel: mean((r) => r.inclusion!.perChannel) };
     }
     return this.fitReport;
   }

@@ -363,7 +363,7 @@ export class LaplacePosterior extends Posterior<GalCnn> {
     const total = new Float64Array(PRIOR_PRECISION_GRID.length);
     for (let k = 0; k < 2; k++) {
       const [train, held] = [halves[k], halves[1 - k]];
-      const fold = new LaplacePosterior({ ...this.options, priorPrecision: undefined, seed: deriveSeed(this.seed, 0xcf + k + 1) });
+      const fold = new LaplacePosterior({ ...this.options, priorPrecision: undefined, priorPrecisionMethod: 'marglik', seed: deriveSeed(this.seed, 0xcf + k + 1) });
       try {
         const onProgress = opts.onProgress && ((p: FitProgress) => opts.onProgress!({ ...p, fraction: (k + p.fraction) / 2 }));
         await fold.fit(gatherImages(x, this.imageShape, train), gatherLabels(y, train), { ...opts, validation: undefined, onProgress });

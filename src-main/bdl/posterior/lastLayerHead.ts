@@ -146,53 +146,6 @@ export function headWeightSamples(head: LastLayerHead, dA: number, numClasses: n
   return out;
 }
 
-/**
- * Predictive samples [S, N, C] (float32, row-major) of the head at features Φ [N, D] for weight
- * draws W [D+1, S·C] from {@link headWeightSamples}, in plain JS (no tensors, so it can run on a
- * thread without a tfjs backend): logistic p_s = softmax(W̃_sᵀφ̃); linear p_s ∝ max(W̃_sᵀφ̃, 0) + 1e-4
- * (least-squares probabilistic classification, Sugiyama 2010). Rows [start, start + count) only
- * when given, written at their own positions of `out` (which then must hold all N rows).
- */
-export function headProbabilities(
-  kind: LastLayerHead['kind'],
-  phi: Float32Array,
-  d: number,
-  w: Float32Array,
-  samples: number,
-  numClasses: number,
-  out: Float32Array,
-  rows: { start: number; count: number; total: number },
-): void {
-  const C = numClasses;
-  const SC = samples * C;
-  const { start, count, total } = rows;
-  if (w.length !== (d + 1) * SC) throw new Error(`headProbabilities: weights must be [${d + 1}, ${SC}]`);
-  if (out.length !== samples * total * C) throw new Error(`headProbabilities: out must be [${samples}, ${total}, ${C}]`);
-  const g = new Float64Array(SC);
-  for (let r = start; r < start + count; r++) {
-    for (let j = 0; j < SC; j++) g[j] = w[d * SC + j];
-    for (let i = 0; i < d; i++) {
-      const x = phi[r * d + i];
-      if (x === 0) continue;
-      const o = i * SC;
-      for (let j = 0; j < SC; j++) g[j] += x * w[o + j];
-    }
-    for (let s = 0; s < samples; s++) {
-      const o = s * C;
-      const target = (s * total + r) * C;
-      let sum = 0;
-      if (kind === 'logistic') {
-        let m = -Infinity;
-        for (let c = 0; c < C; c++) m = Math.max(m, g[o + c]);
-        for (let c = 0; c < C; c++) sum += g[o + c] = Math.exp(g[o + c] - m);
-      } else {
-        for (let c = 0; c < C; c++) sum += g[o + c] = Math.max(g[o + c], 0) + 1e-4;
-      }
-      for (let c = 0; c < C; c++) out[target + c] = g[o + c] / sum;
-    }
-  }
-}
-
 /** JSON state of a head (the 'last-layer' posterior's serialised `state`). */
 export function headState(head: LastLayerHead, seconds: number): Record<string, unknown> {
   if (head.kind === 'linear') {

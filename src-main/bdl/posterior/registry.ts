@@ -155,6 +155,9 @@ export function validatePosteriorOptions(opts: PosteriorOptions): MethodSpec {
   check('subsetOfWeights', 'it treats every weight the same way');
   check('hessianStructure', 'only Laplace-type posteriors use a Hessian');
   check('prior', 'priors');
+  if (opts.prior === 'spike-slab' && opts.channels < 2) {
+    throw new Error(`prior 'spike-slab' selects among the input channels and needs at least 2 (got ${opts.channels}); use gaussian or laplace`);
+  }
   if (opts.priorPrecision !== undefined && !(Number.isFinite(opts.priorPrecision) && opts.priorPrecision > 0)) {
     throw new Error(`priorPrecision must be a finite number > 0; got ${opts.priorPrecision}`);
   }

@@ -21,7 +21,7 @@ import type { SpikeSlabReport } from './spikeSlab.ts';
  * - 'dkl': deep kernel learning — exact GP heads (RBF) on the features, Dirichlet label regression.
  * - 'lora-ensemble': K low-rank adapter sets + heads on an imported frozen backbone (../lora/); S = K.
  * - 'lora-laplace': Laplace on the LoRA parameters and head of one adapter set; S = mcSamples.
- * GP regression lives in ../gp/ (no project type yet).
+ * GP regression (../gp/) is not a Method: regression projects use it directly (src-main/regression/).
  */
 export type Method = 'map' | 'mc-dropout' | 'ensemble' | 'vi' | 'ivon' | 'sgld' | 'laplace' | 'last-layer' | 'dkl' | 'lora-ensemble' | 'lora-laplace';
 
@@ -31,7 +31,7 @@ export type SubsetOfWeights = 'all' | 'last-layer';
 export type HessianStructure = 'full' | 'diag' | 'kron';
 /**
  * Prior over the weights. 'gaussian' ↔ L2 weight decay, 'laplace' ↔ L1; 'spike-slab': a group
- * spike-and-slab on the input layer's weights, one inclusion probability per input unit
+ * spike-and-slab on the input layer's weights, one inclusion probability per input channel
  * (spikeSlab.ts), Gaussian on the other layers.
  */
 export type Prior = 'gaussian' | 'laplace' | 'spike-slab';
