@@ -395,8 +395,10 @@ export function createApp(options: AppOptions): EpistemeApp {
 
 /** The stopping signal of the last two model versions, from their stored pool scores; null before two versions. */
 function stoppingOfVersions(project: Project, versions: readonly ModelVersion[]): StoppingSignal | null {
-  if (versions.length < 2 || project.meta.task === 'regression') return null;
-  const [previous, current] = versions.slice(-2);
+  // Trained versions only: a re-rank keeps its base's network, so next to it every re-rank would look like convergence.
+  const trained = versions.filter((v) => typeof v.hyper.rerankOf !== 'number');
+  if (trained.length < 2 || project.meta.task === 'regression') return null;
+  const [previous, current] = trained.slice(-2);
   const snapshot = (v: ModelVersion) => snapshotFromScores(scoresOf(project.db, v.id), { nLabels: v.nLabels, hasEpistemic: v.method !== 'map' });
   return stoppingSignal(snapshot(previous), snapshot(current));
 }

@@ -262,6 +262,7 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
     assert.match(String(await note.jsonValue()), /on 29 labels/);
     await page.waitForFunction(() => /ranked by model v2/.test(document.querySelector('[data-testid="queue-summary"]')?.textContent ?? ''));
     await screenshot(page, 'e2e-12-reranked');
+    assert.equal(await page.locator(tid('stopping-banner')).count(), 0, 'a re-rank beside its own base is no sign of convergence');
     const db = new Database(path.join(work, 'projects', 'shapes', 'episteme.sqlite'), { readonly: true, fileMustExist: true });
     try {
       const v2 = db.prepare('SELECT method, hyper, n_labels AS nLabels FROM model_versions WHERE id = 2').get() as { method: string; hyper: string; nLabels: number };

@@ -85,6 +85,8 @@ describe('regression labelling in the browser', { skip: skip ?? false, timeout: 
     await page.waitForFunction(() => document.querySelector('[data-testid="status-labelled"]')?.textContent === '12');
 
     // A held S (auto-repeat) skips one image only; with text in the field Ctrl+Z is the field's own undo, not a label undo.
+    // Keys act only once the image is on screen, and the repeats are ignored: wait for the picture first.
+    assert.equal(await shownImageId(page), imageId);
     for (let i = 0; i < 4; i++) await page.keyboard.down('s');
     await page.keyboard.up('s');
     await waitForAdvance(page, imageId);
