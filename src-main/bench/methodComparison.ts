@@ -22,7 +22,7 @@ const POST_HOC: ReadonlySet<ComparedMethod> = new Set(['mc-dropout', 'laplace', 
  * Settings beside each method's defaults. Laplace: τ by 2-fold cross-validation, since with 1,000
  * labels the marglik τ leaves the posterior far too wide (see LaplacePosterior.tunePriorPrecision).
  */
-export const COMPARED_SETTINGS: Partial<Record<ComparedMethod, Partial<PosteriorOptions>>> = {
+const COMPARED_SETTINGS: Partial<Record<ComparedMethod, Partial<PosteriorOptions>>> = {
   laplace: { priorPrecisionMethod: 'cross-validation' },
 };
 
@@ -75,12 +75,17 @@ async function postHoc(map: Posterior, method: ComparedMethod, task: Task): Prom
   s.json = { ...s.json, method, options };
   const post = await deserializePosterior(s);
   const started = performance.now();
-  if (post instanceof LaplacePosterior) {
-    await post.fitCurvature(task.train.images, task.train.labels);
-    if (options.priorPrecisionMethod === 'cross-validation') await post.crossValidatePriorPrecision(task.train.images, task.train.labels, task.fit);
-  } else if (post instanceof LastLayerPosterior) {
-    const { features, shape } = await post.features(task.train.images);
-    await post.fitHead(features, shape[1], task.train.labels);
+  try {
+    if (post instanceof LaplacePosterior) {
+      await post.fitCurvature(task.train.images, task.train.labels);
+      if (options.priorPrecisionMethod === 'cross-validation') await post.crossValidatePriorPrecision(task.train.images, task.train.labels, task.fit);
+    } else if (post instanceof LastLayerPosterior) {
+      const { features, shape } = await post.features(task.train.images);
+      await post.fitHead(features, shape[1], task.train.labels);
+    }
+  } catch (error) {
+    post.dispose();
+    throw error;
   }
   return { post, seconds: (performance.now() - started) / 1000 };
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { initBackend } from '../bdl/backend.ts';
 import { COMPARED_METHODS, compareMethods, type ComparedMethod } from '../bench/methodComparison.ts';
 import { DEFAULT_MNIST } from './benchCommand.ts';
@@ -8,9 +8,9 @@ import { parseIntOption } from './main.ts';
 import { fixed, printResult, table } from './output.ts';
 
 function parseMethods(value: string): ComparedMethod[] {
-  const names = value.split(',').map((s) => s.trim());
+  const names = [...new Set(value.split(',').map((s) => s.trim()))];
   for (const name of names) {
-    if (!(COMPARED_METHODS as readonly string[]).includes(name)) throw new Error(`unknown method '${name}' (choose from ${COMPARED_METHODS.join(', ')})`);
+    if (!(COMPARED_METHODS as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown method '${name}' (choose from ${COMPARED_METHODS.join(', ')})`);
   }
   return names as ComparedMethod[];
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { listImages } from '../db/images.ts';
 import { currentLabels } from '../db/labels.ts';
-import { insertModelVersion, replaceScores, type ImageScore, type ModelVersion } from '../db/models.ts';
+import { insertModelVersion, replaceScores, type ModelVersion } from '../db/models.ts';
+import { unpackScores } from './poolScores.ts';
 import type { Project } from '../db/project.ts';
 import { stackInputs, writeFileAtomic } from '../import/cache.ts';
 import { cacheTrainingFeatures } from '../ranking/featureCache.ts';
@@ -11,7 +12,7 @@ import { checkPrior } from '../bdl/posterior/registry.ts';
 import type { Prior } from '../bdl/posterior/types.ts';
 import { REGRESSION_METHODS, trainRegression, type RegressionMethod } from './regressionTraining.ts';
 import { runWorker } from './runWorker.ts';
-import type { PoolScores, TrainProgress, TrainRequest, TrainResult } from './trainProtocol.ts';
+import type { TrainProgress, TrainRequest, TrainResult } from './trainProtocol.ts';
 
 export interface TrainOptions {
   /** A classification method, or 'gp' for regression projects (the default there). */
@@ -71,23 +72,6 @@ function splitHeldOut(examples: Example[], fraction: number, seed: number): { tr
   const shuffled = seededShuffle(examples, seed);
   const heldOutCount = Math.max(2, Math.round(examples.length * fraction));
   return { heldOut: shuffled.slice(0, heldOutCount), train: shuffled.slice(heldOutCount) };
-}
-
-function unpackScores(imageIds: number[], scores: PoolScores, numClasses: number): ImageScore[] {
-  const slice = (a: Float32Array, i: number) => a.slice(i * numClasses, (i + 1) * numClasses);
-  return imageIds.map((imageId, i) => ({
-    imageId,
-    predicted: scores.predicted[i],
-    probsMean: slice(scores.probsMean, i),
-    probsLower: slice(scores.probsLower, i),
-    probsUpper: slice(scores.probsUpper, i),
-    epistemic: scores.epistemic[i],
-    aleatoric: scores.aleatoric[i],
-    entropy: scores.entropy[i],
-    margin: scores.margin[i],
-    varRatios: scores.varRatios[i],
-    meanStd: scores.meanStd[i],
-  }));
 }
 
 /** The absolute backbone path for a LoRA method (checked against the project's images), or undefined. */

@@ -10,7 +10,7 @@ export type QueueAcquisition = (typeof QUEUE_ACQUISITIONS)[number];
  * Regression projects rank by 'variance': the posterior variance of the GP's latent function at the
  * image (epistemic uncertainty; the fitted label noise is left out, as labelling cannot reduce it).
  */
-export const ACQUISITIONS_OF_TASK: Record<Task, readonly QueueAcquisition[]> = {
+const ACQUISITIONS_OF_TASK: Record<Task, readonly QueueAcquisition[]> = {
   classification: ['bald', 'entropy', 'margin', 'var-ratios', 'mean-std', 'random'],
   regression: ['variance', 'random'],
 };

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fitLastLayerHead, headState, headWeightSamples, prepareLogisticHead, type LastLayerHead } from '../bdl/posterior/lastLayerHead.ts';
+import { unpackScores } from '../jobs/poolScores.ts';
 import { runWorker } from '../jobs/runWorker.ts';
 import type { PoolScores } from '../jobs/trainProtocol.ts';
 import { listImages } from '../db/images.ts';
@@ -100,6 +101,8 @@ export function rerankBase(project: Project): ModelVersion {
   const baseId = typeof latest.hyper.rerankOf === 'number' ? latest.hyper.rerankOf : latest.id;
   const base = getModelVersion(project.db, baseId);
   if (!base) throw new RerankError(`model version ${baseId} (the base of the latest re-rank) is missing`);
+  // The saved re-rank is a last-layer posterior on the base's Gal CNN; a LoRA backbone is not one.
+  if (base.method.startsWith('lora-')) throw new RerankError(`re-rank needs a Gal CNN trunk; version ${base.id} is a ${base.method} model: train again to refresh the queue`);
   return base;
 }
 
@@ -152,44 +155,29 @@ export async function rerankProject(project: Project, options: RerankOptions = {
   if (latestModelVersion(project.db)?.id !== latestAtStart?.id) throw new RerankError('a newer model version was saved during the re-rank: nothing saved (the queue already follows the new version)');
   const rerankCount = 1 + listModelVersions(project.db).filter((v) => v.hyper.rerankOf === base.id).length;
   const weightsFile = writeRerankPosterior(project, base, result.head, { model, samples, seed, seconds: result.fitSeconds });
-  const version = insertModelVersion(project.db, {
-    method: 'last-layer',
-    hyper: {
-      rerankOf: base.id,
-      rerankCount,
-      trunkMethod: base.method,
-      lastLayerModel: model,
-      mcSamples: samples,
-      seed,
-      trainImages: usable.length,
-      scoreSeconds: result.scoreSeconds,
-    },
-    backend: 'js',
-    metrics: null,
-    nLabels: classLabels.length,
-    trainSeconds: result.fitSeconds,
-    weightsFile,
-  });
-  const C = project.classes.length;
-  const s = result.scores;
-  const slice = (a: Float32Array, i: number) => a.slice(i * C, (i + 1) * C);
-  replaceScores(
-    project.db,
-    version.id,
-    pool.map((image, i) => ({
-      imageId: image.id,
-      predicted: s.predicted[i],
-      probsMean: slice(s.probsMean, i),
-      probsLower: slice(s.probsLower, i),
-      probsUpper: slice(s.probsUpper, i),
-      epistemic: s.epistemic[i],
-      aleatoric: s.aleatoric[i],
-      entropy: s.entropy[i],
-      margin: s.margin[i],
-      varRatios: s.varRatios[i],
-      meanStd: s.meanStd[i],
-    })),
-  );
+  // One transaction: a crash cannot leave the newest version without its scores.
+  const version = project.db.transaction(() => {
+    const saved = insertModelVersion(project.db, {
+      method: 'last-layer',
+      hyper: {
+        rerankOf: base.id,
+        rerankCount,
+        trunkMethod: base.method,
+        lastLayerModel: model,
+        mcSamples: samples,
+        seed,
+        trainImages: usable.length,
+        scoreSeconds: result.scoreSeconds,
+      },
+      backend: 'js',
+      metrics: null,
+      nLabels: classLabels.length,
+      trainSeconds: result.fitSeconds,
+      weightsFile,
+    });
+    replaceScores(project.db, saved.id, unpackScores(pool.map((image) => image.id), result.scores, project.classes.length));
+    return saved;
+  })();
   const write = (performance.now() - writeStarted) / 1000;
   return {
     modelVersion: version,

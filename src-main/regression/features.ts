@@ -12,8 +12,8 @@
 import { symEig } from '../bdl/linalg/eig.ts';
 import { standardNormal } from '../bdl/linalg/random.ts';
 
-export const MAX_POOLED_SIDE = 32;
-export const PCA_COMPONENTS = 32;
+const MAX_POOLED_SIDE = 32;
+const PCA_COMPONENTS = 32;
 export const PCA_FIT_ROWS = 1000;
 const CHUNK = 512;
 

@@ -49,7 +49,7 @@ import {
 import { imagesToTensor } from '../../src-main/bdl/util/tensors.ts';
 import { glmVarianceOp, sampleLinearWeights } from '../../src-main/bdl/laplace/tensors.ts';
 import { createPosterior, deserializePosterior, Posterior, type PosteriorOptions, type PredictiveSamples } from '../../src-main/bdl/posterior/index.ts';
-import { LaplacePosterior } from '../../src-main/bdl/posterior/laplace.ts';
+import { LaplacePosterior, PRIOR_PRECISION_GRID } from '../../src-main/bdl/posterior/laplace.ts';
 import { bald } from '../../src-main/bdl/acquisition/index.ts';
 import { bars } from './methodFixtures.ts';
 
@@ -638,6 +638,24 @@ describe("the 'laplace' posterior", () => {
     console.log(`# laplace 'all' kron: fit + 4 predictives ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   });
 
+  test("τ by 2-fold cross-validation: a grid value, monotone progress, folds disposed", async () => {
+    const before = tf.memory().numTensors;
+    const post = createPosterior({ ...base, priorPrecisionMethod: 'cross-validation' }) as LaplacePosterior;
+    const fractions: number[] = [];
+    try {
+      await post.fit(train.x, train.y, { epochs: 2, batchSize: 16, onProgress: (p) => fractions.push(p.fraction) });
+      assert.ok(PRIOR_PRECISION_GRID.includes(post.priorPrecision), `τ ${post.priorPrecision} should be a grid value`);
+      assert.equal(post.summary?.priorPrecisionOptimized, true);
+      assert.ok(fractions.every((f, i) => f > 0 && f <= 1 && (i === 0 || f >= fractions[i - 1])), 'progress rises to 1 over fit and folds');
+      assert.equal(fractions.at(-1), 1);
+      assert.ok(accuracy(await post.predictiveSamples(test_.x), test_.y) > 0.5);
+    } finally {
+      post.dispose();
+    }
+    assert.equal(tf.memory().numTensors, before, 'the fold posteriors are disposed');
+    assert.throws(() => createPosterior({ ...base, subsetOfWeights: 'all', priorPrecisionMethod: 'cross-validation' }), /needs subsetOfWeights 'last-layer'/);
+    assert.throws(() => createPosterior({ ...base, priorPrecisionMethod: 'bogus' as never }), /priorPrecisionMethod must be 'marglik' or 'cross-validation'/);
+  });
   test('refuses invalid combinations with clear messages', () => {
     const bad: [Partial<PosteriorOptions>, RegExp][] = [
       [{ subsetOfWeights: 'all', hessianStructure: 'full' }, /hessianStructure 'full' with subsetOfWeights 'all' is refused for the Gal CNN: P = 512962/],

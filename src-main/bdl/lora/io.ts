@@ -28,7 +28,7 @@ export interface LayersModelFolder {
 }
 
 /** A `model.json` path from a folder or a file path (no checks beyond existence). */
-export function modelJsonPathOf(p: string): string {
+function modelJsonPathOf(p: string): string {
   if (!fs.existsSync(p)) throw new Error(`backbone: ${p} does not exist`);
   return fs.statSync(p).isDirectory() ? path.join(p, 'model.json') : p;
 }
@@ -174,7 +174,7 @@ export async function loadLayersModelFromArtifacts(artifacts: tf.io.ModelArtifac
 }
 
 /** The model's topology and weights, as `model.save` would write them (nothing touches disk). */
-export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | null = null;
   await model.save(
     tf.io.withSaveHandler(async (a) => {

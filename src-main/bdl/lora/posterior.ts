@@ -18,7 +18,7 @@ import { Posterior } from '../posterior/base.ts';
 import type { FitOptions, FitReport, PosteriorOptions, PredictOptions, PredictiveSamples, SerializedPosterior } from '../posterior/types.ts';
 import { LORA_DEFAULT_RANK, LoraNetwork, type LoraSettings } from './network.ts';
 
-export const LORA_ENSEMBLE_DEFAULT_SIZE = 5;
+const LORA_ENSEMBLE_DEFAULT_SIZE = 5;
 
 /** `state.lora` of a serialised LoRA posterior. */
 export interface LoraState {

@@ -54,7 +54,6 @@ import {
 import { linearForward, linearGgn, logLikelihood, squaredNorm } from '../laplace/linear.ts';
 import { laplaceLogMarginalLikelihood, optimizePriorPrecision, type PriorPrecisionResult } from '../laplace/marglik.ts';
 import {
-  countParameters,
   networkCurvature,
   networkGlm,
   networkGlmSamples,
@@ -231,11 +230,11 @@ export class LaplacePosterior extends Posterior<GalCnn> {
   }
 
   override async fit(x: Uint8Array, y: Int32Array, opts: FitOptions = {}): Promise<FitReport> {
-    const crossValidate = this.options.priorPrecisionMethod === 'cross-validation' && this.options.priorPrecision === undefined && !opts.validation;
+    const crossValidate = this.options.priorPrecisionMethod === 'cross-validation' && this.options.priorPrecision === undefined;
     const share = crossValidate ? 0.5 : 1;
     const onProgress = opts.onProgress && ((p: FitProgress) => opts.onProgress!({ ...p, fraction: p.fraction * share }));
     const report = await super.fit(x, y, { ...opts, onProgress });
-    await this.fitCurvature(x, y, { shouldStop: opts.shouldStop, validation: opts.validation });
+    await this.fitCurvature(x, y, { shouldStop: opts.shouldStop });
     if (crossValidate) {
       const t0 = performance.now();
       await this.crossValidatePriorPrecision(x, y, { ...opts, onProgress: opts.onProgress && ((p) => opts.onProgress!({ ...p, fraction: 0.5 + p.fraction / 2 })) });
@@ -246,14 +245,14 @@ export class LaplacePosterior extends Posterior<GalCnn> {
 
   /**
    * The post hoc part of `fit`: GGN at the current weights θ* over (x, y), log-likelihood, and τ
-   * (given; else by validation NLL when `validation` images are given; else by marglik). Can be
-   * called on a network trained elsewhere.
+   * (given, or by marglik; `fit` then cross-validates it when asked). Can be called on a network
+   * trained elsewhere.
    * @param x uint8 images [N, H, W, C]; y int32 labels [N]
    */
   async fitCurvature(
     x: Uint8Array,
     y: Int32Array,
-    opts: { shouldStop?: () => boolean; batchSize?: number; validation?: FitOptions['validation'] } = {},
+    opts: { shouldStop?: () => boolean; batchSize?: number } = {},
   ): Promise<void> {
     this.assertAlive();
     const t0 = performance.now();
@@ -304,10 +303,7 @@ export class LaplacePosterior extends Posterior<GalCnn> {
       parameters: blocks.reduce((s, b) => s + b.P, 0),
       seconds: 0,
     };
-    if (this.options.priorPrecision === undefined) {
-      if (opts.validation) await this.tunePriorPrecision(opts.validation.x, opts.validation.y);
-      else this.optimizePriorPrecision();
-    }
+    if (this.options.priorPrecision === undefined) this.optimizePriorPrecision();
     this.st.seconds = (performance.now() - t0) / 1000;
   }
 
@@ -331,25 +327,13 @@ export class LaplacePosterior extends Posterior<GalCnn> {
   }
 
   /**
-   * τ ← argmin of the predictive's NLL on held-out labelled images over a log grid (laplace-torch
-   * `optimize_prior_precision(method='gridsearch', val_loader=…)`; Daxberger et al. 2021, §2).
-   * With few labels the marglik τ is too small: confidently fitted training images add almost no
-   * curvature, so most directions keep the prior's variance (MNIST, 1,000 labels, last layer:
-   * marglik τ ≈ 5.6 gives NLL 0.33 against the MAP's 0.165; τ ≈ 100 gives 0.14).
-   * @param x uint8 images [M, H, W, C] not used for training; y int32 labels [M]
-   */
-  async tunePriorPrecision(x: Uint8Array, y: Int32Array): Promise<{ priorPrecision: number; nll: number }> {
-    const nll = await this.validationNll(x, y);
-    const best = argmin(nll);
-    this.setPriorPrecision(PRIOR_PRECISION_GRID[best]);
-    this.requireFit().priorPrecisionOptimized = true;
-    return { priorPrecision: PRIOR_PRECISION_GRID[best], nll: nll[best] };
-  }
-
-  /**
-   * τ by 2-fold cross-validation when no held-out images exist: a Laplace posterior is fitted on
-   * each half (MAP training + curvature, same fit options) and scored on the other half for every τ
-   * of the grid; the τ with the lowest summed NLL is set here. Costs about one more MAP training.
+   * τ by 2-fold cross-validation: a Laplace posterior is fitted on each half (MAP training +
+   * curvature, same fit options) and scored on the other half for every τ of the grid (laplace-torch
+   * `optimize_prior_precision(method='gridsearch')` with the folds as validation sets); the τ with
+   * the lowest summed NLL is set here. Costs about one more MAP training. Why: with few labels the
+   * marglik τ is far too small — confidently fitted training images add almost no curvature, so
+   * most directions keep the prior's variance (MNIST, 1,000 labels, last layer, kron: marglik τ ≈ 5.6
+   * gives NLL 0.33 against the MAP's 0.165; cross-validation picks τ ≈ 56 and gives 0.14).
    * Only for subsetOfWeights 'last-layer' (the 'all' predictive costs ≈ 0.15 s per image and τ).
    * @param x uint8 images [N, H, W, C], y int32 labels [N]: this posterior's training data
    */
@@ -366,7 +350,7 @@ export class LaplacePosterior extends Posterior<GalCnn> {
       const fold = new LaplacePosterior({ ...this.options, priorPrecision: undefined, priorPrecisionMethod: 'marglik', seed: deriveSeed(this.seed, 0xcf + k + 1) });
       try {
         const onProgress = opts.onProgress && ((p: FitProgress) => opts.onProgress!({ ...p, fraction: (k + p.fraction) / 2 }));
-        await fold.fit(gatherImages(x, this.imageShape, train), gatherLabels(y, train), { ...opts, validation: undefined, onProgress });
+        await fold.fit(gatherImages(x, this.imageShape, train), gatherLabels(y, train), { ...opts, onProgress });
         const nll = await fold.validationNll(gatherImages(x, this.imageShape, held), gatherLabels(y, held));
         nll.forEach((v, i) => (total[i] += v * held.length));
       } finally {
@@ -618,10 +602,4 @@ export class LaplacePosterior extends Posterior<GalCnn> {
     if (n === 0) opts.onProgress?.({ done: 0, total: 0, fraction: 1 });
     return { probs, shape: [S, n, C] };
   }
-}
-
-/** Number of parameters of the Laplace posterior for the options (tests, UI). */
-export function laplaceParameterCount(net: GalCnn, subset: SubsetOfWeights): number {
-  const layers = networkLayers(net);
-  return subset === 'all' ? countParameters(layers) : layers[3].P;
 }

@@ -49,8 +49,7 @@ export interface PosteriorOptions {
    */
   priorPrecision?: number;
   /**
-   * 'laplace': how τ is chosen when `priorPrecision` is not given (and `fit` gets no validation
-   * images): 'marglik' (default) maximises the log marginal likelihood; 'cross-validation'
+   * 'laplace': how τ is chosen when `priorPrecision` is not given: 'marglik' (default) maximises the log marginal likelihood; 'cross-validation'
    * minimises the NLL of 2-fold cross-validation (last layer only; about one more MAP training).
    */
   priorPrecisionMethod?: 'marglik' | 'cross-validation';
@@ -129,12 +128,6 @@ export interface FitOptions {
   weightDecay?: number;
   /** Shuffling / dropout seed for this fit (default: the posterior's seed). */
   seed?: number;
-  /**
-   * Labelled images kept out of training, for hyper-parameters that need them: 'laplace' tunes its
-   * prior precision on their NLL (when `priorPrecision` is not given) instead of by marglik.
-   * x: uint8 images [M, H, W, C]; y: int32 labels [M].
-   */
-  validation?: { x: Uint8Array; y: Int32Array };
   onProgress?(p: FitProgress): void;
   /** Checked before every batch; when it returns true, fit throws a {@link CancelledError}. */
   shouldStop?(): boolean;
