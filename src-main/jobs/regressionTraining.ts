@@ -5,9 +5,10 @@ import { currentLabels } from '../db/labels.ts';
 import { insertModelVersion, type ModelVersion } from '../db/models.ts';
 import type { Project } from '../db/project.ts';
 import { replaceRegressionScores } from '../db/regressionScores.ts';
-import { stackInputs, writeFileAtomic } from '../import/cache.ts';
+import { stackInputs } from '../import/cache.ts';
 import { HYPER_FIT_POINTS, type RegressionPrediction } from '../regression/gpRegressor.ts';
 import type { GpPredictRequest, GpPredictResult, GpProgress, GpTrainRequest, GpTrainResult } from './gpProtocol.ts';
+import { writeModelDir } from './modelDir.ts';
 import { runWorker } from './runWorker.ts';
 import { seededShuffle, TrainingError } from './training.ts';
 
@@ -62,13 +63,7 @@ export async function trainRegression(project: Project, options: RegressionTrain
     transfer: [request.trainX.buffer, request.heldOutX.buffer, request.poolX.buffer] as ArrayBuffer[],
   });
 
-  const modelsDir = path.join(project.dir, 'models');
-  const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
-  const staging = path.join(modelsDir, `.staging-${name}`);
-  fs.mkdirSync(staging, { recursive: true });
-  writeFileAtomic(path.join(staging, 'gp.json'), result.modelJson);
-  writeFileAtomic(path.join(staging, 'weights.bin'), new Uint8Array(result.weights));
-  fs.renameSync(staging, path.join(modelsDir, name));
+  const weightsFile = writeModelDir(project, { 'gp.json': result.modelJson, 'weights.bin': new Uint8Array(result.weights) });
 
   const { model } = result;
   // One transaction: a crash cannot leave the newest version without its scores.
@@ -100,7 +95,7 @@ export async function trainRegression(project: Project, options: RegressionTrain
       regressionMetrics: result.metrics,
       nLabels: labelled.length,
       trainSeconds: result.trainSeconds,
-      weightsFile: path.join('models', name),
+      weightsFile,
     });
     replaceRegressionScores(
       project.db,

@@ -1,16 +1,16 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { listImages } from '../db/images.ts';
 import { currentLabels } from '../db/labels.ts';
 import { insertModelVersion, replaceScores, type ModelVersion } from '../db/models.ts';
 import { unpackScores } from './poolScores.ts';
 import type { Project } from '../db/project.ts';
-import { stackInputs, writeFileAtomic } from '../import/cache.ts';
+import { stackInputs } from '../import/cache.ts';
 import { cacheTrainingFeatures } from '../ranking/featureCache.ts';
 import { checkBackbone } from '../bdl/lora/network.ts';
 import { checkPrior } from '../bdl/posterior/registry.ts';
 import type { Prior } from '../bdl/posterior/types.ts';
 import { REGRESSION_METHODS, trainRegression, type RegressionMethod } from './regressionTraining.ts';
+import { writeModelDir } from './modelDir.ts';
 import { runWorker } from './runWorker.ts';
 import type { TrainProgress, TrainRequest, TrainResult } from './trainProtocol.ts';
 
@@ -169,13 +169,7 @@ export async function trainAndScore(project: Project, options: TrainOptions = {}
     transfer: [request.trainX.buffer, request.heldOutX.buffer, request.poolX.buffer] as ArrayBuffer[],
   });
 
-  const modelsDir = path.join(project.dir, 'models');
-  const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
-  const staging = path.join(modelsDir, `.staging-${name}`);
-  fs.mkdirSync(staging, { recursive: true });
-  writeFileAtomic(path.join(staging, 'posterior.json'), result.posteriorJson);
-  writeFileAtomic(path.join(staging, 'weights.bin'), new Uint8Array(result.weights));
-  fs.renameSync(staging, path.join(modelsDir, name));
+  const weightsFile = writeModelDir(project, { 'posterior.json': result.posteriorJson, 'weights.bin': new Uint8Array(result.weights) });
 
   const { trainX, trainY, heldOutX, heldOutY, poolX, ...hyper } = request;
   // One transaction: a crash cannot leave the newest version without its scores.
@@ -187,7 +181,7 @@ export async function trainAndScore(project: Project, options: TrainOptions = {}
       metrics: result.metrics,
       nLabels: labelled.length,
       trainSeconds: result.trainSeconds,
-      weightsFile: path.join('models', name),
+      weightsFile,
     });
     replaceScores(project.db, inserted.id, unpackScores(pool.map((image) => image.id), result.scores, project.classes.length));
     return inserted;
