@@ -23,15 +23,16 @@ export function registerCompareCommand(program: Command): void {
     .option('--methods <list>', `comma-separated (default all: ${COMPARED_METHODS.join(',')})`, parseMethods)
     .option('--labels <n>', 'training labels: the first n pool images', parseIntOption(10, 8000), 1000)
     .option('--epochs <n>', 'training epochs', parseIntOption(1, 500), 20)
+    .option('--seed <n>', 'seed of every method (initialisation, minibatches, noise)', parseIntOption(0, 2 ** 31), 0)
     .option('--json', 'print JSON')
-    .action(async (opts: { mnist: string; methods?: ComparedMethod[]; labels: number; epochs: number; json?: boolean }) => {
+    .action(async (opts: { mnist: string; methods?: ComparedMethod[]; labels: number; epochs: number; seed: number; json?: boolean }) => {
       if (!fs.existsSync(path.join(opts.mnist, 't10k-images-idx3-ubyte.gz'))) throw new Error(`no MNIST t10k in ${opts.mnist} (give --mnist <dir>)`);
       const backend = await initBackend('auto');
       const log = (message: string) => {
         if (!opts.json) process.stderr.write(`${message}\n`);
       };
-      const rows = await compareMethods(opts.mnist, { methods: opts.methods, labels: opts.labels, epochs: opts.epochs, onStatus: log });
-      printResult(!!opts.json, { backend, labels: opts.labels, epochs: opts.epochs, rows }, () =>
+      const rows = await compareMethods(opts.mnist, { methods: opts.methods, labels: opts.labels, epochs: opts.epochs, seed: opts.seed, onStatus: log });
+      printResult(!!opts.json, { backend, labels: opts.labels, epochs: opts.epochs, seed: opts.seed, rows }, () =>
         table([
           ['method', 'top-1', 'NLL', 'ECE', 'Brier', 'train s', 'predict s', 'S'],
           ...rows.map((r) => [r.method, fixed(r.accuracy, 4), fixed(r.nll, 4), fixed(r.ece, 4), fixed(r.brier, 4), fixed(r.trainSeconds, 1), fixed(r.predictSeconds, 1), r.samples]),

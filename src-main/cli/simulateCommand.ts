@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { SIMULATE_DEFAULTS } from '../service/contract.ts';
 import { simulate } from '../simulate/simulate.ts';
 import { writeSimulationOutputs } from '../simulate/report.ts';
 import { SIM_METHODS, SIMULATE_ACQUISITIONS, DEFAULT_SIM_ACQUISITIONS, type RoundRecord, type SimAcquisition, type SimulateOptions, type SimulationResult } from '../simulate/types.ts';
@@ -87,14 +88,14 @@ export function registerSimulateCommand(program: Command): void {
     .description('benchmark acquisition functions with an oracle: label, retrain from scratch, evaluate on held-out images, round after round')
     .requiredOption('--dataset <dir>', 'an MNIST idx folder (pool = images 0–7999, held out = 8000–9999) or an image folder with labels.csv (path,label)')
     .option('--acquisition <names>', `comma-separated: ${SIMULATE_ACQUISITIONS.join(', ')} (default: ${DEFAULT_SIM_ACQUISITIONS.join(',')})`, parseAcquisitions)
-    .option('--method <method>', SIM_METHODS.join(' | '), 'mc-dropout')
+    .option('--method <method>', SIM_METHODS.join(' | '), SIMULATE_DEFAULTS.method)
     .option('--backbone <path>', 'lora-ensemble, lora-laplace: a TF.js LayersModel folder (model.json + weight files) or its model.json')
     .option('--prior <prior>', PRIOR_HELP, parsePrior)
     .option('--prior-precision <tau>', PRIOR_PRECISION_HELP, parsePriorPrecision)
-    .option('--initial <n>', 'class-balanced random initial labelled set', parseIntOption(2, 1_000_000), 20)
-    .option('--step <n>', 'images acquired per round', parseIntOption(1, 100_000), 10)
-    .option('--rounds <n>', 'acquisition rounds (round 0 is the initial set)', parseIntOption(0, 100_000), 100)
-    .option('--seeds <n>', 'repetitions (different initial sets and initialisations)', parseIntOption(1, 1000), 3)
+    .option('--initial <n>', 'class-balanced random initial labelled set', parseIntOption(2, 1_000_000), SIMULATE_DEFAULTS.initial)
+    .option('--step <n>', 'images acquired per round', parseIntOption(1, 100_000), SIMULATE_DEFAULTS.step)
+    .option('--rounds <n>', 'acquisition rounds (round 0 is the initial set)', parseIntOption(0, 100_000), SIMULATE_DEFAULTS.rounds)
+    .option('--seeds <n>', 'repetitions (different initial sets and initialisations)', parseIntOption(1, 1000), SIMULATE_DEFAULTS.seeds)
     .option('--seed <n>', 'base seed', parseIntOption(0, 2 ** 31), 0)
     .option('--epochs <n>', "epochs per retraining (default: the app's schedule, 20 epochs but ≥ ~250 gradient steps)", parseIntOption(1, 500))
     .option('--samples <n>', 'posterior samples T for scoring and evaluation', parseIntOption(1, 1000), 20)
@@ -105,7 +106,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--image-size <n>', 'image folders: model input size 28 | 64 | 128 | 224', parseIntOption(28, 224), 28)
     .option('--channels <n>', 'image folders: 1 (grayscale) or 3 (RGB)', parseIntOption(1, 3), 1)
     .option('--warm-start <kind>', 'random | kcenter: the first --warm-start-rounds rounds acquire at random or by k-centre greedy')
-    .option('--warm-start-rounds <n>', 'rounds of warm start (default 2)', parseIntOption(0, 100_000))
+    .option('--warm-start-rounds <n>', `rounds of warm start (default ${SIMULATE_DEFAULTS.warmStartRounds})`, parseIntOption(0, 100_000))
     .option('--kcenter-space <space>', 'k-centre greedy on the network\'s "features" or raw "pixels"', 'features')
     .option('--batchbald-samples <n>', 'BatchBALD: sampled label configurations M when the exact joint is too large', parseIntOption(1, 10_000_000), 1000)
     .option('--power-beta <b>', 'power-BALD: β of the sampling ∝ BALD^β', parsePositive, 1)

@@ -1,4 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
+import { resampleLanczos } from './resample.ts';
 import type { DecodedImage } from './types.ts';
 
 /** BT.601 luma, the same weights most model pipelines (PIL 'L', torchvision) use. */
@@ -31,25 +32,21 @@ export async function toModelInput(img: DecodedImage, size: number, channels: 1 
   // Convert to gray before resampling (less work); expand gray to RGB after (same result, 3× less work).
   const src = img.channels === 3 && channels === 1 ? rgbToGray(img.pixels) : img.pixels;
   const srcChannels: 1 | 3 = img.channels === 3 && channels === 3 ? 3 : 1;
-  let resized: Uint8Array;
-  if (img.width === size && img.height === size) {
-    resized = Uint8Array.from(src);
-  } else {
-    const { data, info } = await rawInput(src, img.width, img.height, srcChannels)
-      .resize(size, size, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 1 } })
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    resized = info.channels === srcChannels ? new Uint8Array(data.buffer, data.byteOffset, data.length) : firstChannels(data, info.channels, srcChannels);
-  }
-  return srcChannels === channels ? resized : grayToRgb(resized);
+  const letterboxed = letterbox(src, img.width, img.height, srcChannels, size);
+  return srcChannels === channels ? letterboxed : grayToRgb(letterboxed);
 }
 
-/** Keep the first `want` channels of interleaved data (sharp may widen 1-channel input to sRGB when padding). */
-function firstChannels(data: Uint8Array, have: number, want: 1 | 3): Uint8Array {
-  const n = data.length / have;
-  const out = new Uint8Array(n * want);
-  for (let i = 0; i < n; i++) for (let c = 0; c < want; c++) out[i * want + c] = data[i * have + c];
+/** The image scaled to fit size × size and centred on black (left/top padding rounded down). */
+function letterbox(src: Uint8Array, width: number, height: number, channels: number, size: number): Uint8Array {
+  const scale = Math.min(size / width, size / height);
+  const w = Math.max(1, Math.min(size, Math.round(width * scale)));
+  const h = Math.max(1, Math.min(size, Math.round(height * scale)));
+  const content = w === width && h === height ? src : resampleLanczos(src, width, height, channels, w, h);
+  if (w === size && h === size) return Uint8Array.from(content);
+  const out = new Uint8Array(size * size * channels);
+  const left = Math.floor((size - w) / 2);
+  const top = Math.floor((size - h) / 2);
+  for (let y = 0; y < h; y++) out.set(content.subarray(y * w * channels, (y + 1) * w * channels), ((top + y) * size + left) * channels);
   return out;
 }
 

@@ -43,6 +43,8 @@ export const priorsAgree: PriorsAgree = true;
 /** Prior precision τ (weight decay = τ / N); without it the weight decay is 1e-4. */
 const PriorPrecision = z.number().positive().max(1e9);
 export const SimulateAcquisitionName = z.enum(['bald', 'batchbald', 'power-bald', 'entropy', 'var-ratios', 'mean-std', 'margin', 'random']);
+/** What a simulate option left out means, for the CLI, the app's job and the Simulate tab alike. */
+export const SIMULATE_DEFAULTS = { method: 'mc-dropout', initial: 20, step: 10, rounds: 100, seeds: 3, warmStartRounds: 2 } as const;
 export const ExportFormat = z.enum(['csv', 'folders', 'json']);
 export const ImageSize = z.union([z.literal(28), z.literal(64), z.literal(128), z.literal(224)]);
 export const Channels = z.union([z.literal(1), z.literal(3)]);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { checkPrior } from '../bdl/posterior/registry.ts';
 import { deriveSeed } from '../bdl/util/random.ts';
 import { CancelledError, runWorker } from '../jobs/runWorker.ts';
+import { SIMULATE_DEFAULTS } from '../service/contract.ts';
 import { loadDataset, subsample } from './dataset.ts';
 import type { RunProgress, RunRequest, RunResult } from './protocol.ts';
 import { STOPPING_DEFAULTS } from './stopping.ts';
@@ -42,7 +43,7 @@ export function resolveOptions(options: SimulateOptions): SimulationSummary['opt
     if (!(SIMULATE_ACQUISITIONS as readonly string[]).includes(a)) throw new Error(`unknown acquisition '${a}' (known: ${SIMULATE_ACQUISITIONS.join(', ')})`);
   }
   if (new Set(acquisitions).size !== acquisitions.length) throw new Error('an acquisition function is listed twice');
-  const method = options.method ?? 'mc-dropout';
+  const method = options.method ?? SIMULATE_DEFAULTS.method;
   if (!(SIM_METHODS as readonly string[]).includes(method)) throw new Error(`unknown method '${method}' (known: ${SIM_METHODS.join(', ')})`);
   positiveInt('initial', options.initial, 2);
   positiveInt('step', options.step);
@@ -72,10 +73,10 @@ export function resolveOptions(options: SimulateOptions): SimulationSummary['opt
     channels: options.channels ?? 1,
     acquisitions,
     method,
-    initial: options.initial ?? 20,
-    step: options.step ?? 10,
-    rounds: options.rounds ?? 100,
-    seeds: options.seeds ?? 3,
+    initial: options.initial ?? SIMULATE_DEFAULTS.initial,
+    step: options.step ?? SIMULATE_DEFAULTS.step,
+    rounds: options.rounds ?? SIMULATE_DEFAULTS.rounds,
+    seeds: options.seeds ?? SIMULATE_DEFAULTS.seeds,
     seed: options.seed ?? 0,
     epochs: options.epochs ?? 'auto',
     batchSize: options.batchSize ?? 64,
@@ -84,7 +85,7 @@ export function resolveOptions(options: SimulateOptions): SimulationSummary['opt
     poolSubset: options.poolSubset ?? null,
     testSize: options.testSize ?? 0,
     warmStart: options.warmStart ?? null,
-    warmStartRounds: options.warmStart ? (options.warmStartRounds ?? 2) : 0,
+    warmStartRounds: options.warmStart ? (options.warmStartRounds ?? SIMULATE_DEFAULTS.warmStartRounds) : 0,
     kcenterSpace: options.kcenterSpace ?? 'features',
     batchBaldSamples: options.batchBaldSamples ?? 1000,
     powerBeta: options.powerBeta ?? 1,

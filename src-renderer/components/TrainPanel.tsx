@@ -1,13 +1,13 @@
 import { Button, FormControl, InputLabel, MenuItem, Paper, Select, Stack, TextField, Typography } from '@mui/material';
 import { useEffect, useRef, useState } from 'react';
-import { METHOD_NAMES, PRIOR_NAMES, type JobStateT } from '../../src-main/service/contract.ts';
+import { PRIOR_NAMES, type JobStateT } from '../../src-main/service/contract.ts';
 import { useClient } from '../client/ClientContext.tsx';
 import { useJob } from '../hooks/useJob.ts';
 import { useNotify } from '../hooks/useNotify.tsx';
 import { useProject } from '../hooks/useProject.tsx';
 import { JobProgress } from './JobProgress.tsx';
+import { MethodSelect, needsBackbone, type Method } from './MethodSelect.tsx';
 
-type Method = (typeof METHOD_NAMES)[number];
 type Prior = (typeof PRIOR_NAMES)[number];
 
 /** The weight priors; the service refuses a prior the chosen method does not take, with the methods that do. */
@@ -17,23 +17,6 @@ const PRIOR_LABELS: Record<Prior, string> = {
   'spike-slab': 'Spike-and-slab on the input layer',
 };
 
-/** How each method is introduced to the clinician choosing it. */
-const METHOD_LABELS: Record<Method, string> = {
-  'mc-dropout': 'MC dropout (Bayesian)',
-  map: 'MAP (point estimate, no uncertainty)',
-  ensemble: 'Deep ensemble (5 networks)',
-  vi: 'Variational inference (Bayes by Backprop)',
-  ivon: 'IVON (variational, Adam-like)',
-  sgld: 'SGLD (Langevin sampling)',
-  laplace: 'Laplace (post hoc)',
-  'last-layer': 'Last-layer Bayesian head',
-  dkl: 'Deep kernel learning (GP head)',
-  'lora-ensemble': 'LoRA ensemble on an imported backbone',
-  'lora-laplace': 'LoRA Laplace on an imported backbone',
-};
-
-/** Methods that adapt an imported TF.js model (they need its folder). */
-const needsBackbone = (m: Method) => m === 'lora-ensemble' || m === 'lora-laplace';
 /** The contract takes absolute paths only (POSIX, drive letter or UNC). */
 const isAbsolutePath = (p: string) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(p);
 
@@ -101,16 +84,7 @@ export function TrainPanel({ onTrained }: { onTrained(): void }) {
           </Typography>
         ) : (
         <>
-        <FormControl size="small" sx={{ minWidth: 190 }}>
-          <InputLabel id="method-label">Method</InputLabel>
-          <Select labelId="method-label" label="Method" value={method} onChange={(e) => setMethod(e.target.value as Method)} disabled={running}>
-            {METHOD_NAMES.map((m) => (
-              <MenuItem key={m} value={m}>
-                {METHOD_LABELS[m]}
-              </MenuItem>
-            ))}
-          </Select>
-        </FormControl>
+        <MethodSelect id="method" value={method} onChange={setMethod} disabled={running} minWidth={190} />
         <FormControl size="small" sx={{ minWidth: 170 }}>
           <InputLabel id="prior-label">Prior</InputLabel>
           <Select labelId="prior-label" label="Prior" value={prior} onChange={(e) => setPrior(e.target.value as Prior)} disabled={running} data-testid="train-prior">

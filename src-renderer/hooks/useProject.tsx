@@ -49,7 +49,7 @@ export function ProjectProvider({ project, annotator, children }: { project: Pro
     (job: JobStateT) => {
       if (job.status === 'running' || doneJobs.current.has(job.jobId)) return;
       doneJobs.current.add(job.jobId);
-      if (job.status === 'succeeded' && job.kind !== 'export') bumpData();
+      if (job.status === 'succeeded' && (job.kind === 'import' || job.kind === 'train')) bumpData();
     },
     [bumpData],
   );

@@ -2,9 +2,9 @@ import { Box, Paper, Stack, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import type { Response } from '../../src-main/service/contract.ts';
 import { useClient } from '../client/ClientContext.tsx';
-import { LearningCurveChart } from '../components/LearningCurveChart.tsx';
+import { CLASSIFICATION_METRICS, MetricCurveChart, REGRESSION_METRICS } from '../components/MetricCurveChart.tsx';
 import { ReliabilityChart } from '../components/ReliabilityChart.tsx';
-import { GpVersionFacts, RegressionCurveChart } from '../components/RegressionCurveChart.tsx';
+import { GpVersionFacts } from '../components/GpVersionFacts.tsx';
 import { PriorCheckPanel } from '../components/PriorCheckPanel.tsx';
 import { TrainPanel } from '../components/TrainPanel.tsx';
 import { VersionsTable } from '../components/VersionsTable.tsx';
@@ -47,7 +47,11 @@ export function ModelScreen() {
         </Paper>
         <Stack direction={{ xs: 'column', md: 'row' }} spacing={2}>
           <Paper variant="outlined" sx={{ p: 2, flex: 1, minWidth: 0 }}>
-            {project.task === 'regression' ? <RegressionCurveChart points={models?.regressionCurve ?? []} /> : <LearningCurveChart points={models?.learningCurve ?? []} />}
+            {project.task === 'regression' ? (
+              <MetricCurveChart points={models?.regressionCurve ?? []} metrics={REGRESSION_METRICS} emptyText="Versions trained on 10 or more values add a point (a fifth is held out to measure them)." />
+            ) : (
+              <MetricCurveChart points={models?.learningCurve ?? []} metrics={CLASSIFICATION_METRICS} emptyText="Train models as you label: each version adds a point." />
+            )}
           </Paper>
           <Paper variant="outlined" sx={{ p: 2, flex: 1, minWidth: 0 }}>
             {project.task === 'regression' ? <GpVersionFacts version={version} /> : <ReliabilityChart version={version} />}

@@ -9,6 +9,9 @@ import { StatusCounts } from '../components/StatusCounts.tsx';
 import { ProjectProvider, useProject } from '../hooks/useProject.tsx';
 import { LabelScreen } from './LabelScreen.tsx';
 import { ModelScreen } from './ModelScreen.tsx';
+import { SimulateScreen } from './SimulateScreen.tsx';
+
+type TabName = 'label' | 'model' | 'simulate';
 
 interface Props {
   project: ProjectInfoT;
@@ -28,7 +31,7 @@ export function ProjectScreen(props: Props) {
 
 function ProjectView({ project, annotator, initialImport, onSetAnnotator, onClose }: Props) {
   const { status, noteJobDone, activeJob } = useProject();
-  const [tab, setTab] = useState<'label' | 'model'>('label');
+  const [tab, setTab] = useState<TabName>('label');
   const [importPaths, setImportPaths] = useState<string[] | null>(initialImport ? [initialImport] : null);
   const [picking, setPicking] = useState(false);
   const [exporting, setExporting] = useState(false);
@@ -84,13 +87,16 @@ function ProjectView({ project, annotator, initialImport, onSetAnnotator, onClos
         </Toolbar>
       </AppBar>
       <Box sx={{ borderBottom: 1, borderColor: 'divider', bgcolor: 'background.paper', px: 2 }}>
-        <Tabs value={tab} onChange={(_e, v: 'label' | 'model') => setTab(v)} sx={{ minHeight: 40, '& .MuiTab-root': { minHeight: 40, py: 0 } }}>
+        <Tabs value={tab} onChange={(_e, v: TabName) => setTab(v)} sx={{ minHeight: 40, '& .MuiTab-root': { minHeight: 40, py: 0 } }}>
           <Tab value="label" label="Label" data-testid="tab-label" />
           <Tab value="model" label="Model" data-testid="tab-model" />
+          <Tab value="simulate" label="Simulate" data-testid="tab-simulate" />
         </Tabs>
       </Box>
       <Box sx={{ flex: 1, minHeight: 0 }}>
-        {tab === 'label' ? <LabelScreen onNeedAnnotator={() => setAskName(true)} /> : <ModelScreen />}
+        {tab === 'label' && <LabelScreen onNeedAnnotator={() => setAskName(true)} />}
+        {tab === 'model' && <ModelScreen />}
+        {tab === 'simulate' && <SimulateScreen />}
       </Box>
 
       <FolderPickerDialog

@@ -10,7 +10,7 @@ import { initBackend } from '../../src-main/bdl/backend.ts';
 import { readMnist, sliceMnist } from '../../src-main/bdl/data/mnist.ts';
 import { standardNormal, toVariable } from '../../src-main/bdl/layers/meanField.ts';
 import { IVON } from '../../src-main/bdl/optim/ivon.ts';
-import { ivonDefaultHessInit, IVONPosterior } from '../../src-main/bdl/posterior/ivon.ts';
+import { ivonDefaultHessInit, IVON_DEFAULT_LEARNING_RATE, IVONPosterior } from '../../src-main/bdl/posterior/ivon.ts';
 import { createPosterior, deserializePosterior } from '../../src-main/bdl/posterior/registry.ts';
 import type { PosteriorOptions } from '../../src-main/bdl/posterior/types.ts';
 import { deriveSeed } from '../../src-main/bdl/util/random.ts';
@@ -129,7 +129,7 @@ describe("'ivon' posterior", () => {
     const post = createPosterior(base) as IVONPosterior;
     assert.ok(post instanceof IVONPosterior);
     const report = await post.fit(train.x, train.y, { epochs: 4, batchSize: 10 });
-    assert.equal(report.learningRate, 0.2);
+    assert.equal(report.learningRate, IVON_DEFAULT_LEARNING_RATE);
     assert.deepEqual(post.ivonState, { ess: 40, weightDecay: 1e-4, hessInit: 62.5, steps: 16 });
     const p = await post.predictiveSamples(held.x, { seed: 3 });
     assert.deepEqual(p.shape, [6, 40, 2]);
@@ -183,14 +183,14 @@ describe("'ivon' posterior", () => {
   test('MNIST (optional): beats chance by far after a short fit', async (t) => {
     if (!mnistAvailable()) return t.skip(MNIST_SKIP);
     const m = readMnist(MNIST_DIR);
-    // 400 training digits, 4 epochs, 300 held-out digits (the project's held-out range), S = 4
+    // 400 training digits, 8 epochs (104 steps: with dropout on, 4 epochs leave it at ~0.66), 300 held-out digits, S = 4
     const train = sliceMnist(m, 0, 400);
     const held = sliceMnist(m, 8000, 8300);
     const post = createPosterior({ method: 'ivon', imageSize: 28, channels: 1, numClasses: 10, seed: 1, mcSamples: 4 });
-    await post.fit(train.images, train.labels, { epochs: 4, batchSize: 32 });
+    await post.fit(train.images, train.labels, { epochs: 8, batchSize: 32 });
     const acc = accuracy(await post.predictiveSamples(held.images), held.labels);
     post.dispose();
-    // chance is 0.1; measured 0.844 on 1000 held-out digits with S = 10 (MAP/Adam: 0.845)
+    // chance is 0.1; measured 0.86 with S = 20
     assert.ok(acc > 0.7, `MNIST accuracy ${acc} (chance 0.1)`);
   });
 });

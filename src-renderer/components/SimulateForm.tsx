@@ -1,0 +1,216 @@
+import { Button, Checkbox, FormControl, FormControlLabel, FormGroup, FormHelperText, FormLabel, InputLabel, MenuItem, Select, Stack, TextField } from '@mui/material';
+import { useState, type FormEvent } from 'react';
+import type { z } from 'zod';
+import { JobSpec, SIMULATE_DEFAULTS, SimulateAcquisitionName, type JobSpecT } from '../../src-main/service/contract.ts';
+import { FolderPickerDialog } from './FolderPickerDialog.tsx';
+import { MethodSelect, needsBackbone, type Method } from './MethodSelect.tsx';
+
+export type SimulateSpec = Extract<JobSpecT, { kind: 'simulate' }>;
+type Acquisition = z.infer<typeof SimulateAcquisitionName>;
+type WarmStart = 'none' | 'random' | 'kcenter';
+
+/** Every field as typed; an empty number or path means the service's default. */
+interface Fields {
+  dataset: string;
+  acquisitions: Acquisition[];
+  method: Method;
+  backbone: string;
+  initial: string;
+  step: string;
+  rounds: string;
+  seeds: string;
+  epochs: string;
+  warmStart: WarmStart;
+  warmStartRounds: string;
+  out: string;
+}
+
+const INITIAL_FIELDS: Fields = {
+  dataset: '',
+  // The headline comparison of the CLI's seven, at a fraction of its time.
+  acquisitions: ['bald', 'random'],
+  method: SIMULATE_DEFAULTS.method,
+  backbone: '',
+  initial: String(SIMULATE_DEFAULTS.initial),
+  step: String(SIMULATE_DEFAULTS.step),
+  rounds: String(SIMULATE_DEFAULTS.rounds),
+  seeds: String(SIMULATE_DEFAULTS.seeds),
+  epochs: '',
+  warmStart: 'none',
+  warmStartRounds: '',
+  out: '',
+};
+
+const optionalInt = (s: string) => (s === '' ? undefined : Number(s));
+const optionalPath = (s: string) => (s.trim() === '' ? undefined : s.trim());
+
+function toSpec(f: Fields) {
+  const warm = f.warmStart !== 'none';
+  return {
+    kind: 'simulate',
+    dataset: f.dataset.trim(),
+    acquisitions: SimulateAcquisitionName.options.filter((a) => f.acquisitions.includes(a)),
+    method: f.method,
+    backbone: needsBackbone(f.method) ? optionalPath(f.backbone) : undefined,
+    initial: optionalInt(f.initial),
+    step: optionalInt(f.step),
+    rounds: optionalInt(f.rounds),
+    seeds: optionalInt(f.seeds),
+    epochs: optionalInt(f.epochs),
+    warmStart: warm ? f.warmStart : undefined,
+    warmStartRounds: warm ? optionalInt(f.warmStartRounds) : undefined,
+    out: optionalPath(f.out),
+  };
+}
+
+/** The contract checks the form: the first complaint per field, keyed by the field's name. */
+function checkSpec(f: Fields): { spec: SimulateSpec | null; errors: Partial<Record<keyof Fields, string>> } {
+  const parsed = JobSpec.safeParse(toSpec(f));
+  const errors: Partial<Record<keyof Fields, string>> = {};
+  for (const issue of parsed.error?.issues ?? []) errors[String(issue.path[0]) as keyof Fields] ??= issue.message;
+  // The contract leaves the backbone optional; the LoRA methods cannot run without one.
+  if (needsBackbone(f.method) && f.backbone.trim() === '') errors.backbone ??= 'this method needs the folder of a TF.js model';
+  return { spec: parsed.success && Object.keys(errors).length === 0 ? (parsed.data as SimulateSpec) : null, errors };
+}
+
+interface Props {
+  running: boolean;
+  onStart(spec: SimulateSpec): void;
+  onCancel(): void;
+}
+
+/** The simulate job's options, with the CLI's defaults; Start is offered once the contract accepts them. */
+export function SimulateForm({ running, onStart, onCancel }: Props) {
+  const [fields, setFields] = useState<Fields>(INITIAL_FIELDS);
+  const [picking, setPicking] = useState<'dataset' | 'out' | null>(null);
+  const set = <K extends keyof Fields>(key: K, value: Fields[K]) => setFields((f) => ({ ...f, [key]: value }));
+  const { spec, errors } = checkSpec(fields);
+  // A path's complaint waits until something is typed; an empty dataset just keeps Start disabled.
+  const pathError = (key: 'dataset' | 'backbone' | 'out') => (fields[key].trim() === '' ? undefined : errors[key]);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (spec && !running) onStart(spec);
+  };
+  const toggle = (a: Acquisition, on: boolean) => set('acquisitions', on ? [...fields.acquisitions, a] : fields.acquisitions.filter((x) => x !== a));
+  const integerField = (key: 'initial' | 'step' | 'rounds' | 'seeds' | 'epochs' | 'warmStartRounds', label: string, placeholder?: string) => (
+    <TextField
+      size="small"
+      label={label}
+      placeholder={placeholder}
+      value={fields[key]}
+      onChange={(e) => set(key, e.target.value.replace(/[^0-9]/g, ''))}
+      error={Boolean(errors[key])}
+      helperText={errors[key]}
+      disabled={running}
+      sx={{ width: 120 }}
+      slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': `sim-${key}` } }}
+    />
+  );
+
+  return (
+    <Stack component="form" spacing={2} onSubmit={submit} noValidate data-testid="simulate-form">
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'flex-start' }}>
+        <TextField
+          size="small"
+          label="Data set folder"
+          placeholder="/data/mnist-t10k"
+          value={fields.dataset}
+          onChange={(e) => set('dataset', e.target.value)}
+          error={Boolean(pathError('dataset'))}
+          helperText={pathError('dataset') ?? 'an MNIST idx folder, or an image folder with labels.csv (path,label)'}
+          disabled={running}
+          fullWidth
+          slotProps={{ htmlInput: { 'data-testid': 'sim-dataset' } }}
+        />
+        <Button variant="outlined" onClick={() => setPicking('dataset')} disabled={running} sx={{ flexShrink: 0, height: 40 }}>
+          Browse…
+        </Button>
+      </Stack>
+
+      <FormControl component="fieldset" error={Boolean(errors.acquisitions)} disabled={running}>
+        <FormLabel component="legend">Acquisition functions</FormLabel>
+        <FormGroup row>
+          {SimulateAcquisitionName.options.map((a) => (
+            <FormControlLabel
+              key={a}
+              label={a}
+              control={<Checkbox size="small" checked={fields.acquisitions.includes(a)} onChange={(e) => toggle(a, e.target.checked)} slotProps={{ input: { 'data-testid': `sim-acq-${a}` } as object }} />}
+            />
+          ))}
+        </FormGroup>
+        {errors.acquisitions && <FormHelperText>choose at least one</FormHelperText>}
+      </FormControl>
+
+      <Stack direction="row" spacing={2} sx={{ alignItems: 'flex-start', flexWrap: 'wrap', rowGap: 2 }}>
+        <MethodSelect id="sim-method" value={fields.method} onChange={(m) => set('method', m)} disabled={running} minWidth={230} testId="sim-method" />
+        {integerField('initial', 'Initial labels')}
+        {integerField('step', 'Step')}
+        {integerField('rounds', 'Rounds')}
+        {integerField('seeds', 'Seeds')}
+        {integerField('epochs', 'Epochs', 'auto')}
+        <FormControl size="small" sx={{ minWidth: 170 }} disabled={running}>
+          <InputLabel id="sim-warm-label">Warm start</InputLabel>
+          <Select labelId="sim-warm-label" label="Warm start" value={fields.warmStart} onChange={(e) => set('warmStart', e.target.value as WarmStart)} data-testid="sim-warm-start">
+            <MenuItem value="none">none</MenuItem>
+            <MenuItem value="random">random</MenuItem>
+            <MenuItem value="kcenter">k-centre greedy</MenuItem>
+          </Select>
+        </FormControl>
+        {fields.warmStart !== 'none' && integerField('warmStartRounds', 'Warm-start rounds', String(SIMULATE_DEFAULTS.warmStartRounds))}
+      </Stack>
+
+      {needsBackbone(fields.method) && (
+        <TextField
+          size="small"
+          label="Backbone (TF.js model folder)"
+          value={fields.backbone}
+          onChange={(e) => set('backbone', e.target.value)}
+          error={Boolean(pathError('backbone'))}
+          helperText={pathError('backbone') ?? errors.backbone}
+          disabled={running}
+          slotProps={{ htmlInput: { 'data-testid': 'sim-backbone' } }}
+        />
+      )}
+
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'flex-start' }}>
+        <TextField
+          size="small"
+          label="Output folder (optional)"
+          value={fields.out}
+          onChange={(e) => set('out', e.target.value)}
+          error={Boolean(pathError('out'))}
+          helperText={pathError('out') ?? 'gets rounds.csv, summary.json and learning-curve.svg'}
+          disabled={running}
+          fullWidth
+          slotProps={{ htmlInput: { 'data-testid': 'sim-out' } }}
+        />
+        <Button variant="outlined" onClick={() => setPicking('out')} disabled={running} sx={{ flexShrink: 0, height: 40 }}>
+          Browse…
+        </Button>
+      </Stack>
+
+      <Stack direction="row" spacing={2}>
+        <Button type="submit" variant="contained" disabled={running || !spec} data-testid="sim-start">
+          Start simulation
+        </Button>
+        {running && (
+          <Button color="warning" variant="outlined" onClick={onCancel} data-testid="sim-cancel">
+            Cancel
+          </Button>
+        )}
+      </Stack>
+
+      <FolderPickerDialog
+        open={picking !== null}
+        title={picking === 'out' ? 'Output folder' : 'Data set folder'}
+        start={picking ? optionalPath(fields[picking]) : undefined}
+        onClose={() => setPicking(null)}
+        onPick={(dir) => {
+          if (picking) set(picking, dir);
+          setPicking(null);
+        }}
+      />
+    </Stack>
+  );
+}
