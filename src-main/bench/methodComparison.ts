@@ -5,7 +5,12 @@
  * Post hoc methods are fitted on the MAP network itself, as the methods are defined: MC dropout is
  * that network with its dropout kept on at prediction, Laplace and the Bayesian last layer add their
  * curvature / head to it. Their training time is the MAP's plus their own post hoc step.
+ * The LoRA methods adapt a backbone trained on the same labelled images (mnistBackbone.ts); their
+ * time includes the backbone's training.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { readMnist, sliceMnist, type MnistSet } from '../bdl/data/mnist.ts';
 import { evaluate } from '../bdl/metrics.ts';
 import { meanProbs } from '../bdl/acquisition/index.ts';
@@ -14,10 +19,12 @@ import type { Posterior } from '../bdl/posterior/base.ts';
 import { LaplacePosterior } from '../bdl/posterior/laplace.ts';
 import { LastLayerPosterior } from '../bdl/posterior/lastLayer.ts';
 import type { Method, PosteriorOptions } from '../bdl/posterior/types.ts';
+import { trainMnistBackbone } from './mnistBackbone.ts';
 
-export const COMPARED_METHODS = ['map', 'mc-dropout', 'ensemble', 'vi', 'ivon', 'sgld', 'laplace', 'last-layer', 'dkl'] as const satisfies readonly Method[];
+export const COMPARED_METHODS = ['map', 'mc-dropout', 'ensemble', 'vi', 'ivon', 'sgld', 'laplace', 'last-layer', 'dkl', 'lora-ensemble', 'lora-laplace'] as const satisfies readonly Method[];
 export type ComparedMethod = (typeof COMPARED_METHODS)[number];
 const POST_HOC: ReadonlySet<ComparedMethod> = new Set(['mc-dropout', 'laplace', 'last-layer']);
+const ON_BACKBONE: ReadonlySet<ComparedMethod> = new Set(['lora-ensemble', 'lora-laplace']);
 /**
  * Settings beside each method's defaults. Laplace: τ by 2-fold cross-validation, since with 1,000
  * labels the marglik τ leaves the posterior far too wide (see LaplacePosterior.tunePriorPrecision).
@@ -90,6 +97,19 @@ async function postHoc(map: Posterior, method: ComparedMethod, task: Task): Prom
   return { post, seconds: (performance.now() - started) / 1000 };
 }
 
+async function trainBackbone(task: Task, options: ComparisonOptions): Promise<{ dir: string; seconds: number }> {
+  options.onStatus?.('backbone for the LoRA methods: training');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'episteme-mnist-backbone-'));
+  const started = performance.now();
+  try {
+    await trainMnistBackbone(task.train, dir, { epochs: task.fit.epochs, batchSize: task.fit.batchSize, seed: task.base.seed ?? 0 });
+  } catch (error) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return { dir, seconds: (performance.now() - started) / 1000 };
+}
+
 /**
  * Trains and evaluates each method in turn (one at a time, so each has the machine to itself);
  * rows come back in the order of `methods`.
@@ -129,15 +149,21 @@ export async function compareMethods(mnistDir: string, options: ComparisonOption
       map.dispose();
     }
   }
-  for (const method of methods.filter((m) => m !== 'map' && !POST_HOC.has(m))) {
-    options.onStatus?.(`${method}: training`);
-    const post = createPosterior({ ...task.base, ...COMPARED_SETTINGS[method], method });
-    try {
-      const fit = await post.fit(task.train.images, task.train.labels, task.fit);
-      done(await scoreOn(post, task, method, fit.seconds));
-    } finally {
-      post.dispose();
+  const backbone = methods.some((m) => ON_BACKBONE.has(m)) ? await trainBackbone(task, options) : null;
+  try {
+    for (const method of methods.filter((m) => m !== 'map' && !POST_HOC.has(m))) {
+      options.onStatus?.(`${method}: training`);
+      const onBackbone = ON_BACKBONE.has(method) && backbone;
+      const post = createPosterior({ ...task.base, ...COMPARED_SETTINGS[method], method, ...(onBackbone ? { backbone: backbone.dir } : {}) });
+      try {
+        const fit = await post.fit(task.train.images, task.train.labels, task.fit);
+        done(await scoreOn(post, task, method, fit.seconds + (onBackbone ? backbone.seconds : 0)));
+      } finally {
+        post.dispose();
+      }
     }
+  } finally {
+    if (backbone) fs.rmSync(backbone.dir, { recursive: true, force: true });
   }
   return methods.map((m) => rows.get(m)!);
 }

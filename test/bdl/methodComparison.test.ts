@@ -29,3 +29,22 @@ test('MNIST, 1,000 labels: ensemble, Laplace, IVON and MC dropout beat MAP on NL
     assert.ok(r.ece < map.ece, `${method}: ECE ${r.ece} should be below MAP's ${map.ece}`);
   }
 });
+
+test('MNIST: the LoRA methods train on a backbone trained on the same labels, and predict', { timeout: 10 * 60_000 }, async (t) => {
+  if (!mnistAvailable()) return t.skip(MNIST_SKIP);
+  await initBackend('auto');
+  // A short run (300 labels, 3 epochs for backbone and adapters): the README table has the full one.
+  const rows = await compareMethods(MNIST_DIR, { methods: ['lora-ensemble', 'lora-laplace'], labels: 300, epochs: 3 });
+  assert.deepEqual(
+    rows.map((r) => [r.method, r.samples]),
+    [
+      ['lora-ensemble', 5],
+      ['lora-laplace', 20],
+    ],
+  );
+  for (const r of rows) {
+    t.diagnostic(`${r.method}: top-1 ${r.accuracy.toFixed(4)}, NLL ${r.nll.toFixed(4)}`);
+    assert.ok(r.accuracy > 0.15, `${r.method}: top-1 ${r.accuracy} (chance 0.1)`);
+    assert.ok(Number.isFinite(r.nll) && r.nll < Math.log(10), `${r.method}: NLL ${r.nll} (uniform: ${Math.log(10).toFixed(3)})`);
+  }
+});
