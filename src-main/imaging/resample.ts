@@ -67,8 +67,8 @@ export function resampleLanczos(src: Uint8Array, width: number, height: number, 
   // Shrink by whole factors while at least 2× the target remains, so the kernel stays narrow.
   const fx = Math.max(1, Math.floor(width / outWidth / 2));
   const fy = Math.max(1, Math.floor(height / outHeight / 2));
-  const shrunk = fx > 1 || fy > 1 ? boxShrink(src, width, height, channels, fx, fy) : { pixels: Float32Array.from(src), width, height };
-  const { pixels, width: w, height: h } = shrunk;
+  const { pixels, width: w, height: h }: { pixels: ArrayLike<number>; width: number; height: number } =
+    fx > 1 || fy > 1 ? boxShrink(src, width, height, channels, fx, fy) : { pixels: src, width, height };
   const horizontal = axisWeights(w, outWidth);
   const rows = new Float32Array(h * outWidth * channels);
   for (let y = 0; y < h; y++) {

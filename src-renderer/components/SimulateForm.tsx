@@ -108,25 +108,29 @@ export function SimulateForm({ running, onStart, onCancel }: Props) {
     />
   );
 
+  const folderField = (key: 'dataset' | 'out', label: string, hint: string, placeholder?: string) => (
+    <Stack direction="row" spacing={1} sx={{ alignItems: 'flex-start' }}>
+      <TextField
+        size="small"
+        label={label}
+        placeholder={placeholder}
+        value={fields[key]}
+        onChange={(e) => set(key, e.target.value)}
+        error={Boolean(pathError(key))}
+        helperText={pathError(key) ?? hint}
+        disabled={running}
+        fullWidth
+        slotProps={{ htmlInput: { 'data-testid': `sim-${key}` } }}
+      />
+      <Button variant="outlined" onClick={() => setPicking(key)} disabled={running} sx={{ flexShrink: 0, height: 40 }}>
+        Browse…
+      </Button>
+    </Stack>
+  );
+
   return (
     <Stack component="form" spacing={2} onSubmit={submit} noValidate data-testid="simulate-form">
-      <Stack direction="row" spacing={1} sx={{ alignItems: 'flex-start' }}>
-        <TextField
-          size="small"
-          label="Data set folder"
-          placeholder="/data/mnist-t10k"
-          value={fields.dataset}
-          onChange={(e) => set('dataset', e.target.value)}
-          error={Boolean(pathError('dataset'))}
-          helperText={pathError('dataset') ?? 'an MNIST idx folder, or an image folder with labels.csv (path,label)'}
-          disabled={running}
-          fullWidth
-          slotProps={{ htmlInput: { 'data-testid': 'sim-dataset' } }}
-        />
-        <Button variant="outlined" onClick={() => setPicking('dataset')} disabled={running} sx={{ flexShrink: 0, height: 40 }}>
-          Browse…
-        </Button>
-      </Stack>
+      {folderField('dataset', 'Data set folder', 'an MNIST idx folder, or an image folder with labels.csv (path,label)', '/data/mnist-t10k')}
 
       <FormControl component="fieldset" error={Boolean(errors.acquisitions)} disabled={running}>
         <FormLabel component="legend">Acquisition functions</FormLabel>
@@ -173,22 +177,7 @@ export function SimulateForm({ running, onStart, onCancel }: Props) {
         />
       )}
 
-      <Stack direction="row" spacing={1} sx={{ alignItems: 'flex-start' }}>
-        <TextField
-          size="small"
-          label="Output folder (optional)"
-          value={fields.out}
-          onChange={(e) => set('out', e.target.value)}
-          error={Boolean(pathError('out'))}
-          helperText={pathError('out') ?? 'gets rounds.csv, summary.json and learning-curve.svg'}
-          disabled={running}
-          fullWidth
-          slotProps={{ htmlInput: { 'data-testid': 'sim-out' } }}
-        />
-        <Button variant="outlined" onClick={() => setPicking('out')} disabled={running} sx={{ flexShrink: 0, height: 40 }}>
-          Browse…
-        </Button>
-      </Stack>
+      {folderField('out', 'Output folder (optional)', 'gets rounds.csv, summary.json and learning-curve.svg')}
 
       <Stack direction="row" spacing={2}>
         <Button type="submit" variant="contained" disabled={running || !spec} data-testid="sim-start">
