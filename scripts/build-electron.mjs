@@ -8,6 +8,8 @@
  *   preload.cjs   src-main/electron/preload.ts (sandboxed: it may only require 'electron'); the
  *                 contract reaches it as its method and event name lists only (no zod)
  *   migrations/   copy of migrations/ (src-main/db/migrations.ts looks beside the bundle)
+ *   native/       the native kernels' addon, when built (src-main/bdl/native/index.ts looks beside
+ *                 the bundle; asarUnpack in electron-builder.yml)
  *
  * Kept out of the bundles and loaded from node_modules at run time (electron-builder packs them,
  * asarUnpack in electron-builder.yml):
@@ -192,6 +194,11 @@ export async function buildElectron(options = {}) {
   ]);
 
   fs.cpSync(path.join(root, 'migrations'), path.join(outDir, 'migrations'), { recursive: true });
+  const addon = path.join(root, 'src-main/bdl/native/build/Release/episteme_kernels.node');
+  if (fs.existsSync(addon)) {
+    fs.mkdirSync(path.join(outDir, 'native'));
+    fs.copyFileSync(addon, path.join(outDir, 'native', 'episteme_kernels.node'));
+  }
 
   const externals = new Set();
   for (const output of Object.values(mainResult.metafile.outputs)) {

@@ -14,6 +14,13 @@
  * hash, with the main script's path substituted for the blob) and hand that path to Emscripten.
  * If preparing it fails we fall back to the single-threaded SIMD build. Measured ~1.6–1.9× faster
  * Conv2D on 2 cores (64 ms vs 102–121 ms for the Gal CNN's second conv, batch 64).
+ *
+ * Native kernels (`native/`, built by `npm install` when a C++ compiler is present): wasm's
+ * XNNPACK is bound to 128-bit SIMD (about 10 GMAC/s on 2 cores here, against PyTorch's 60), so
+ * convolutions, matmuls and a few memory-bound kernels run on AVX2 + FMA C++ instead (kernels/
+ * native.ts), reading and writing the wasm heap in place. Node-API cannot address the threaded
+ * build's SharedArrayBuffer, so with them wasm runs single-threaded and the native kernels use
+ * the cores (`EPISTEME_NATIVE_THREADS`); `EPISTEME_NATIVE=0` turns them off.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
@@ -23,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import { registerWasmTrainingKernels } from './kernels/index.ts';
+import { nativeInfo, type NativeInfo } from './native/index.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -33,6 +41,8 @@ export interface BackendInfo {
   wasm?: { simd: boolean; threads: number; threaded: boolean };
   /** Kernels this library registered or replaced for the backend. */
   extraKernels: string[];
+  /** For wasm: the native GEMM/convolution kernels, when built (null: XNNPACK alone). */
+  native?: NativeInfo | null;
 }
 
 const require = createRequire(import.meta.url);
@@ -120,7 +130,9 @@ async function tryWasm(): Promise<boolean> {
   const threads = wasmThreadsWanted();
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   let restore: (() => void) | null = null;
-  if (threads > 1 && simd) {
+  // With the native kernels the heavy work runs on their own threads, and the threaded build's
+  // shared memory would be out of their reach.
+  if (threads > 1 && simd && !nativeInfo()) {
     restore = prepareThreadedWasm(pkgDir);
     if (restore) {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
@@ -174,6 +186,15 @@ export async function initBackend(prefer: BackendName | 'auto' = 'auto'): Promis
   throw new Error('No tfjs backend could be initialised (tried tensorflow, wasm, cpu)');
 }
 
+/** What is running, in words: e.g. "wasm (SIMD, 1 thread) + native kernels (avx2-fma, 2 threads)". */
+export function describeBackend(info: BackendInfo | null = backendInfo()): string {
+  if (!info) return 'none';
+  if (info.name !== 'wasm' || !info.wasm) return info.name;
+  const threads = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
+  const wasm = `wasm (${info.wasm.simd ? 'SIMD' : 'no SIMD'}, ${threads(info.wasm.threads)})`;
+  return info.native ? `${wasm} + native kernels (${info.native.isa}, ${threads(info.native.threads)})` : wasm;
+}
+
 /** What is running now (null before {@link initBackend}). */
 export function backendInfo(): BackendInfo | null {
   const name = tf.getBackend() as BackendName | undefined;
@@ -182,5 +203,6 @@ export function backendInfo(): BackendInfo | null {
     name,
     wasm: name === 'wasm' ? wasmInfo : undefined,
     extraKernels: name === 'wasm' ? [...wasmExtraKernels] : [],
+    native: name === 'wasm' ? nativeInfo() : undefined,
   };
 }

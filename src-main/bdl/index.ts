@@ -7,7 +7,8 @@
  *   const p = await post.predictiveSamples(pool);     // probs [S,N,C]
  *   const order = rank(bald.score(p), bald.direction);
  */
-export { BACKEND_NAMES, backendInfo, initBackend, type BackendInfo, type BackendName } from './backend.ts';
+export { BACKEND_NAMES, backendInfo, describeBackend, initBackend, type BackendInfo, type BackendName } from './backend.ts';
+export { nativeInfo, nativeKernels, type NativeInfo, type NativeKernels } from './native/index.ts';
 export * from './posterior/index.ts';
 export * from './acquisition/index.ts';
 export * as gp from './gp/index.ts';

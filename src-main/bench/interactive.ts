@@ -3,6 +3,7 @@
  * labels, (b) ranking a large pool with the last-layer method, (c) memory over consecutive rounds.
  * (a) and (b) use the features of the standard round's network (trained as the round trains it).
  */
+import os from 'node:os';
 import { readMnist } from '../bdl/data/mnist.ts';
 import type { TrainResult } from '../jobs/trainProtocol.ts';
 import { fixed } from '../cli/output.ts';
@@ -11,7 +12,9 @@ import { interactiveRerankBench, poolRankBench, type PoolRankBench, type RerankB
 
 export interface InteractiveBench {
   rerank: RerankBench & { newLabels: number; goalSeconds: 2 };
-  poolRank: (PoolRankBench & { goalSeconds: 10; trunkSecondsEstimate: number }) | null;
+  poolRank: (PoolRankBench & { goalSeconds: 10; trunkSecondsEstimate: number; workers: number }) | null;
+  /** The same ranking on one core (this thread), to show what the scoring workers add. */
+  poolRankOneCore: PoolRankBench | null;
   memory: MemoryBench | null;
 }
 
@@ -30,13 +33,16 @@ export async function interactiveBench(
   const newLabels = 10;
   const rerank = { ...(await interactiveRerankBench(phi, dim, labels, { labelled: 1000, newLabels, poolEnd: 8000, numClasses: 10 })), newLabels, goalSeconds: 2 as const };
   let poolRank: InteractiveBench['poolRank'] = null;
+  let poolRankOneCore: PoolRankBench | null = null;
   if (o.poolSize > 0) {
     const all = new Float32Array(10_000 * dim);
     all.set(phi, 0);
     all.set(features.heldOut, phi.length);
-    const r = await poolRankBench(all, dim, labels, { labelled: 1000, poolSize: o.poolSize, numClasses: 10 });
+    const workers = Math.min(4, os.availableParallelism());
+    const r = await poolRankBench(all, dim, labels, { labelled: 1000, poolSize: o.poolSize, numClasses: 10, workers });
     // the CNN trunk of the pool images is the other part of a cold ranking: the worker's features pass over the 1,000 train images, scaled
-    poolRank = { ...r, goalSeconds: 10, trunkSecondsEstimate: (features.seconds / (features.train.length / dim)) * o.poolSize };
+    poolRank = { ...r, goalSeconds: 10, trunkSecondsEstimate: (features.seconds / (features.train.length / dim)) * o.poolSize, workers };
+    if (workers > 1) poolRankOneCore = await poolRankBench(all, dim, labels, { labelled: 1000, poolSize: o.poolSize, numClasses: 10, workers: 1 });
   }
   let memory: MemoryBench | null = null;
   if (o.memoryRounds > 0) {
@@ -54,7 +60,7 @@ export async function interactiveBench(
       (r) => o.onMemoryRound?.(r.round),
     );
   }
-  return { rerank, poolRank, memory };
+  return { rerank, poolRank, poolRankOneCore, memory };
 }
 
 export function interactiveBenchText(b: InteractiveBench): string[] {
@@ -65,8 +71,10 @@ export function interactiveBenchText(b: InteractiveBench): string[] {
   const p = b.poolRank;
   if (p) {
     lines.push(
-      `ranking a ${p.scored.toLocaleString('en')}-image pool (last-layer, S = 20, BALD + sort): ${fixed(p.rankSeconds, 2)} s (+ head fit ${fixed(p.fitSeconds, 2)} s), goal < 10 s; the CNN features of a new 100k pool would add ≈ ${fixed(p.trunkSecondsEstimate, 0)} s`,
+      `ranking a ${p.scored.toLocaleString('en')}-image pool (last-layer, S = 20, BALD + sort, ${p.workers} scoring workers): ${fixed(p.rankSeconds, 2)} s (+ head fit ${fixed(p.fitSeconds, 2)} s), goal < 10 s; the CNN features of a new 100k pool would add ≈ ${fixed(p.trunkSecondsEstimate, 0)} s`,
     );
+    const one = b.poolRankOneCore;
+    if (one) lines.push(`  the same ranking on one core: ${fixed(one.rankSeconds, 2)} s, so the ${p.workers} workers make it ${fixed(one.rankSeconds / p.rankSeconds, 2)}× faster`);
   }
   const m = b.memory;
   if (m) {

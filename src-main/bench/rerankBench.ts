@@ -47,9 +47,9 @@ export interface PoolRankBench extends RerankBench {
 
 /**
  * Ranks a pool of `poolSize` feature rows (the given rows repeated) by BALD with the last-layer
- * head fitted on rows 0…labelled−1.
+ * head fitted on rows 0…labelled−1; `workers` as in rerankFeatures (1: on this thread alone).
  */
-export async function poolRankBench(phi: Float32Array, dim: number, labels: Int32Array, o: { labelled: number; poolSize: number; numClasses: number }): Promise<PoolRankBench> {
+export async function poolRankBench(phi: Float32Array, dim: number, labels: Int32Array, o: { labelled: number; poolSize: number; numClasses: number; workers?: number }): Promise<PoolRankBench> {
   const rows = phi.length / dim;
   const pool = new Float32Array(o.poolSize * dim);
   for (let r = 0; r < o.poolSize; r++) pool.set(phi.subarray((r % rows) * dim, ((r % rows) + 1) * dim), r * dim);
@@ -58,7 +58,7 @@ export async function poolRankBench(phi: Float32Array, dim: number, labels: Int3
   all.set(pool, o.labelled * dim);
   let sortSeconds = 0;
   const t = await timed(async () => {
-    const r = await rerankFeatures(all, dim, Array.from({ length: o.labelled }, (_, i) => i), labels.slice(0, o.labelled), Array.from({ length: o.poolSize }, (_, i) => o.labelled + i), o.numClasses);
+    const r = await rerankFeatures(all, dim, Array.from({ length: o.labelled }, (_, i) => i), labels.slice(0, o.labelled), Array.from({ length: o.poolSize }, (_, i) => o.labelled + i), o.numClasses, { workers: o.workers });
     const sortStarted = performance.now();
     const bald = r.scores.epistemic;
     Int32Array.from(bald.keys()).sort((a, b) => bald[b] - bald[a]);

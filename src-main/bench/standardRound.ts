@@ -4,6 +4,8 @@ import type { TrainProgress, TrainRequest, TrainResult } from '../jobs/trainProt
 
 export interface RoundResult {
   backend: string;
+  /** Threads and native kernels (describeBackend). */
+  backendDetail: string;
   trainSeconds: number;
   scoreSeconds: number;
   roundSeconds: number;
@@ -49,6 +51,7 @@ export async function standardRound(
   const roundSeconds = (performance.now() - started) / 1000;
   return {
     backend: result.backend,
+    backendDetail: result.backendDetail,
     trainSeconds: result.trainSeconds,
     scoreSeconds: result.scoreSeconds,
     roundSeconds,

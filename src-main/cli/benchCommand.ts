@@ -56,7 +56,7 @@ export function registerBenchCommand(program: Command): void {
         [
           table([
             ['', 'train s', 'score s', 'round s', 'test accuracy', 'backend'],
-            ['Episteme', fixed(episteme.trainSeconds, 1), fixed(episteme.scoreSeconds, 1), fixed(episteme.roundSeconds, 1), fixed(episteme.testAccuracy), episteme.backend],
+            ['Episteme', fixed(episteme.trainSeconds, 1), fixed(episteme.scoreSeconds, 1), fixed(episteme.roundSeconds, 1), fixed(episteme.testAccuracy), episteme.backendDetail],
             ...(torch
               ? [
                   [`PyTorch ${torch.torch} naive`, fixed(torch.train_seconds, 1), fixed(torch.score_naive_seconds, 1), fixed(torch.round_naive_seconds, 1), fixed(torch.test_accuracy), `cpu, ${torch.threads} threads`],

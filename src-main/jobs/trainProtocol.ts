@@ -52,6 +52,8 @@ export interface PoolScores {
 
 export interface TrainResult {
   backend: string;
+  /** What ran, for people: threads, native kernels (see describeBackend). */
+  backendDetail: string;
   /** posterior.json content and the weights it refers to. */
   posteriorJson: string;
   weights: ArrayBuffer;

@@ -3,7 +3,7 @@
  * Everything here runs off the main thread; the main thread only sees progress and the result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createPosterior, evaluate, initBackend, uncertaintyDecomposition, type Posterior, type PredictiveSamples } from '../bdl/index.ts';
+import { createPosterior, describeBackend, evaluate, initBackend, uncertaintyDecomposition, type Posterior, type PredictiveSamples } from '../bdl/index.ts';
 import type { Metrics } from '../db/models.ts';
 import type { WorkerMessage } from './runWorker.ts';
 import { emptyScores, poolScores } from './poolScores.ts';
@@ -62,6 +62,7 @@ async function main(request: TrainRequest): Promise<TrainResult> {
     features.seconds = (performance.now() - featuresStarted) / 1000;
     return {
       backend,
+      backendDetail: describeBackend(),
       posteriorJson: JSON.stringify(serialized.json),
       weights: serialized.weights,
       metrics,

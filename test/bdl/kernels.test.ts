@@ -2,11 +2,14 @@
  * The kernels registered for wasm (src-main/bdl/kernels) against the cpu backend's reference
  * kernels, on random inputs, for the strides/paddings the Gal CNN uses and a few more.
  * Tolerance: normwise relative error ‖wasm − cpu‖∞ / ‖cpu‖∞ ≤ 1e-4.
+ *
+ * With the native kernels built this tests them (and their fallbacks for the cases they leave to
+ * wasm); test/bdl/nativeKernels.test.ts runs this file again with EPISTEME_NATIVE=0.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src-main/bdl/backend.ts';
+import { backendInfo, initBackend } from '../../src-main/bdl/backend.ts';
 import { GalCnn } from '../../src-main/bdl/models/galCnn.ts';
 import { isOverridden, originalKernel } from '../../src-main/bdl/kernels/index.ts';
 import { randomArray, relErr } from './helpers.ts';
@@ -60,6 +63,8 @@ describe('wasm training kernels vs cpu', () => {
   const convCases: { label: string; x: number[]; f: number[]; strides: number | [number, number]; pad: unknown; dy: number[] }[] = [
     { label: 'Gal conv1 28→25 valid', x: [3, 28, 28, 1], f: [4, 4, 1, 32], strides: 1, pad: 'valid', dy: [3, 25, 25, 32] },
     { label: 'Gal conv2 25→22 valid', x: [2, 25, 25, 32], f: [4, 4, 32, 32], strides: 1, pad: 'valid', dy: [2, 22, 22, 32] },
+    { label: 'stride 1 valid, 20 channels (partial panel)', x: [3, 9, 8, 3], f: [3, 2, 3, 20], strides: 1, pad: 'valid', dy: [3, 7, 7, 20] },
+    { label: 'stride 1 same, 5 channels', x: [2, 7, 6, 3], f: [3, 4, 3, 5], strides: 1, pad: 'same', dy: [2, 7, 6, 5] },
     { label: 'stride 2 same', x: [2, 9, 11, 3], f: [3, 3, 3, 5], strides: 2, pad: 'same', dy: [2, 5, 6, 5] },
     { label: 'stride 2 valid, even filter', x: [2, 10, 9, 2], f: [4, 4, 2, 3], strides: 2, pad: 'valid', dy: [2, 4, 3, 3] },
     { label: 'strides [1,2] same', x: [1, 7, 8, 2], f: [4, 3, 2, 4], strides: [1, 2], pad: 'same', dy: [1, 7, 4, 4] },
@@ -102,6 +107,56 @@ describe('wasm training kernels vs cpu', () => {
         { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x },
       );
       t.diagnostic(`relative error ${e.toExponential(2)}`);
+    });
+  }
+
+  for (const c of convCases) {
+    test(`Conv2D: ${c.label}`, async (t) => {
+      if (!wasmOk) return t.skip('wasm backend unavailable');
+      await compare(
+        'Conv2D',
+        [
+          { name: 'x', shape: c.x },
+          { name: 'filter', shape: c.f },
+        ],
+        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined },
+      );
+    });
+  }
+
+  test('Conv2D with dilation 2', async (t) => {
+    if (!wasmOk) return t.skip('wasm backend unavailable');
+    const x = { name: 'x', shape: [2, 11, 10, 3] };
+    const filter = { name: 'filter', shape: [3, 3, 3, 4] };
+    for (const pad of ['valid', 'same']) await compare('Conv2D', [x, filter], { strides: 1, pad, dataFormat: 'NHWC', dilations: 2, dimRoundingMode: undefined });
+  });
+
+  for (const activation of ['linear', 'relu', 'sigmoid']) {
+    // sigmoid is not fused by the native kernels: it must reach the wasm backend's own kernel.
+    test(`FusedConv2D with bias and ${activation}`, async (t) => {
+      if (!wasmOk) return t.skip('wasm backend unavailable');
+      await compare(
+        'FusedConv2D',
+        [
+          { name: 'x', shape: [2, 9, 9, 3] },
+          { name: 'filter', shape: [4, 4, 3, 5] },
+          { name: 'bias', shape: [5] },
+        ],
+        { strides: 2, pad: 'same', dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined, activation, leakyreluAlpha: 0.2 },
+      );
+    });
+  }
+
+  const sumCases = [
+    { label: 'bias gradient: all axes but the last', x: [4, 6, 5, 7], axis: [0, 1, 2], keepDims: false },
+    { label: 'all but the last, keepDims, negative axes', x: [3, 8, 5], axis: [-3, -2], keepDims: true },
+    { label: 'last axis (not native)', x: [4, 6, 5], axis: [2], keepDims: false },
+    { label: 'middle axis (not native)', x: [4, 6, 5], axis: [1], keepDims: true },
+  ];
+  for (const c of sumCases) {
+    test(`Sum: ${c.label}`, async (t) => {
+      if (!wasmOk) return t.skip('wasm backend unavailable');
+      await compare('Sum', [{ name: 'x', shape: c.x }], { axis: c.axis, keepDims: c.keepDims });
     });
   }
 
@@ -191,7 +246,8 @@ describe('wasm training kernels vs cpu', () => {
     if (!wasmOk) return t.skip('wasm backend unavailable');
     assert.equal(isOverridden('Conv2DBackpropFilter', 'wasm'), false, 'wasm 4.22 has no Conv2DBackpropFilter of its own');
     assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'registered');
-    for (const k of ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul']) {
+    const native = backendInfo()?.native ? ['Conv2D', 'FusedConv2D', 'Sum'] : [];
+    for (const k of ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Identity', ...native]) {
       assert.ok(isOverridden(k, 'wasm'), `${k} replaced`);
       assert.notEqual(originalKernel(k, 'wasm')?.kernelFunc, tf.getKernel(k, 'wasm')?.kernelFunc);
     }

@@ -13,6 +13,7 @@ import {
   type PosteriorOptions,
 } from '../../src-main/bdl/posterior/index.ts';
 import { bald } from '../../src-main/bdl/acquisition/index.ts';
+import { gaussianPenalty } from '../../src-main/bdl/posterior/base.ts';
 import { bars } from './methodFixtures.ts';
 
 const base: PosteriorOptions = { method: 'mc-dropout', imageSize: 28, channels: 1, numClasses: 2, seed: 3 };
@@ -205,5 +206,23 @@ describe('serialization', () => {
     assert.ok(m2 instanceof MapPosterior);
     m2.dispose();
     await assert.rejects(Posterior.deserialize({ json: { ...json, format: 'x' }, weights }), /not a serialised posterior/);
+  });
+});
+
+describe('gaussianPenalty', () => {
+  test('value and gradient equal autodiff of (c/2)·Σ‖v‖²', async () => {
+    const before = tf.memory().numTensors;
+    const vs = tf.tidy(() => [tf.variable(tf.randomNormal([5, 3], 0, 1, 'float32', 1)), tf.variable(tf.randomNormal([4], 0, 1, 'float32', 2))]);
+    const c = 0.37;
+    const ours = tf.variableGrads(() => tf.mul(gaussianPenalty(vs, c), 3) as tf.Scalar, vs);
+    const auto = tf.variableGrads(() => tf.mul(tf.mul(tf.addN(vs.map((v) => tf.sum(tf.square(v)))), c / 2), 3) as tf.Scalar, vs);
+    assert.ok(Math.abs((await ours.value.data())[0] - (await auto.value.data())[0]) < 1e-5);
+    for (const v of vs) {
+      const a = await ours.grads[v.name].data();
+      const b = await auto.grads[v.name].data();
+      assert.ok(a.every((x, i) => Math.abs(x - b[i]) < 1e-5), `gradient of ${v.name}`);
+    }
+    tf.dispose([ours.value, auto.value, ...Object.values(ours.grads), ...Object.values(auto.grads), ...vs]);
+    assert.equal(tf.memory().numTensors, before);
   });
 });

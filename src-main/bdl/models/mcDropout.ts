@@ -10,6 +10,7 @@
  * the layer draws from its own stream (config `seed`, then a call counter).
  */
 import * as tf from '@tensorflow/tfjs';
+import { heapTensors, nativeOnWasm } from '../kernels/native.ts';
 import { DEFAULT_SEED, deriveSeed } from '../util/random.ts';
 
 export interface MCDropoutArgs {
@@ -25,6 +26,8 @@ export interface MCDropoutArgs {
  */
 export function dropoutMask(shape: number[], rate: number, seed: number): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
+  const inHeap = nativeMaskInWasmHeap(shape, rate, seed);
+  if (inHeap) return inHeap;
   const values = new Float32Array(size);
   const keep = 1 - rate;
   const scale = keep > 0 ? 1 / keep : 0;
@@ -54,6 +57,16 @@ export function dropoutMask(shape: number[], rate: number, seed: number): tf.Ten
     for (let i = 0; i < size; i++) values[i] = next() < thr ? scale : 0;
   }
   return tf.tensor(values, shape, 'float32');
+}
+
+/**
+ * The same mask written by the native kernels straight into the wasm heap (same values: the
+ * addon runs the same Mulberry32 stream): no JS loop and no copy into the heap, which were most of
+ * the time of MC-dropout scoring. Null when the backend is not wasm or the addon is not in use.
+ */
+function nativeMaskInWasmHeap(shape: number[], rate: number, seed: number): tf.Tensor | null {
+  const on = nativeOnWasm();
+  return on && heapTensors(on.backend, [shape], ([mask]) => on.native.dropoutMask(mask, rate, seed >>> 0))[0];
 }
 
 /** Keyword arguments understood by {@link MCDropout.call}. */

@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "episteme_kernels",
+      "sources": ["kernels.cc"],
+      "cflags_cc": ["-O3", "-std=c++17"],
+      "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"] },
+      "msvs_settings": { "VCCLCompilerTool": { "Optimization": 2 } }
+    }
+  ]
+}
