@@ -160,6 +160,35 @@ describe('wasm training kernels vs cpu', () => {
     });
   }
 
+  const addCases = [
+    { label: 'bias row added over N·H·W', a: [3, 4, 5, 6], b: [6] },
+    { label: 'row first', a: [6], b: [2, 6] },
+    { label: 'same shapes (not native)', a: [4, 5, 6], b: [4, 5, 6] },
+    { label: 'scalar-like [1] (not native)', a: [4, 6], b: [1] },
+  ];
+  for (const c of addCases) {
+    test(`Add: ${c.label}`, async (t) => {
+      if (!wasmOk) return t.skip('wasm backend unavailable');
+      await compare('Add', [{ name: 'a', shape: c.a }, { name: 'b', shape: c.b }], {});
+    });
+  }
+
+  test('Identity and same-dtype Cast share data; Cast to another dtype converts', async (t) => {
+    if (!wasmOk) return t.skip('wasm backend unavailable');
+    await initBackend('wasm');
+    const x = tf.tensor1d([1.5, -2.25, 3]);
+    const clone = tf.clone(x);
+    const same = tf.cast(x, 'float32');
+    const asInt = tf.cast(x, 'int32');
+    assert.deepEqual(Array.from(await clone.data()), [1.5, -2.25, 3]);
+    assert.deepEqual(Array.from(await same.data()), [1.5, -2.25, 3]);
+    assert.deepEqual(Array.from(await asInt.data()), [1, -2, 3]);
+    x.dispose(); // the others keep the shared data alive
+    assert.deepEqual(Array.from(await clone.data()), [1.5, -2.25, 3]);
+    assert.deepEqual(Array.from(await same.data()), [1.5, -2.25, 3]);
+    tf.dispose([clone, same, asInt]);
+  });
+
   const poolCases = [
     { label: 'Gal pool 2×2/2 on 22×22', x: [3, 22, 22, 32], size: 2, strides: 2, pad: 'valid' },
     { label: '2×2/2 on odd 25×25 (remainder row/col)', x: [2, 25, 25, 4], size: 2, strides: 2, pad: 'valid' },
@@ -246,8 +275,8 @@ describe('wasm training kernels vs cpu', () => {
     if (!wasmOk) return t.skip('wasm backend unavailable');
     assert.equal(isOverridden('Conv2DBackpropFilter', 'wasm'), false, 'wasm 4.22 has no Conv2DBackpropFilter of its own');
     assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'registered');
-    const native = backendInfo()?.native ? ['Conv2D', 'FusedConv2D', 'Sum'] : [];
-    for (const k of ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Identity', ...native]) {
+    const native = backendInfo()?.native ? ['Conv2D', 'FusedConv2D', 'Sum', 'Add'] : [];
+    for (const k of ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast', ...native]) {
       assert.ok(isOverridden(k, 'wasm'), `${k} replaced`);
       assert.notEqual(originalKernel(k, 'wasm')?.kernelFunc, tf.getKernel(k, 'wasm')?.kernelFunc);
     }

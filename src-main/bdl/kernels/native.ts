@@ -1,9 +1,10 @@
 /**
- * wasm-backend kernels that run on the native kernels of `../native` (AVX2 + FMA GEMM, im2col
+ * wasm-backend kernels that run on the native kernels of `../native` (AVX2 + FMA GEMM, direct
  * convolutions): Conv2D, FusedConv2D, Conv2DBackpropFilter, Conv2DBackpropInput, BatchMatMul,
  * _FusedMatMul, MaxPoolGrad, Sum over all axes but the last (the bias gradients) and Add of a
  * row vector (the bias, which tfjs-layers adds unfused while training). Inputs are
- * read and outputs written directly in the wasm heap.
+ * read and outputs written directly in the wasm heap. `nativeOnWasm` and `heapTensors` serve the
+ * library code that writes tensors natively outside kernels (dropout masks, the Adam step).
  *
  * Each kernel handles the float32 NHWC cases the library's models use (any stride, padding and
  * dilation; bias and ReLU fused; transposes and batch broadcasting of matmuls) and hands anything
