@@ -4,7 +4,7 @@
  * `npm install` (postinstall) and by `npm run build:native`.
  *
  * Never fails the install: without a C++ toolchain (or with EPISTEME_NATIVE=0) Episteme trains on
- * the wasm backend's XNNPACK kernels alone, about 3× slower on the standard round.
+ * the wasm backend's XNNPACK kernels alone, about 6× slower on the standard round.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
