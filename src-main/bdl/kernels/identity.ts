@@ -8,22 +8,24 @@
 import * as tf from '@tensorflow/tfjs';
 import { originalKernel, type TensorInfo } from './util.ts';
 
+/** The input itself, one more reference to its data. */
+function share(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  (args.backend as unknown as { incRef(dataId: unknown): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 export function makeSharingIdentityKernel(backendName: string): tf.KernelConfig {
-  const kernelFunc: tf.KernelFunc = (args) => {
-    const { x } = args.inputs as { x: TensorInfo };
-    if (x.dtype === 'string') return originalKernel('Identity', backendName)!.kernelFunc(args);
-    (args.backend as unknown as { incRef(dataId: unknown): void }).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  };
+  const kernelFunc: tf.KernelFunc = (args) =>
+    (args.inputs as { x: TensorInfo }).x.dtype === 'string' ? originalKernel('Identity', backendName)!.kernelFunc(args) : share(args);
   return { kernelName: 'Identity', backendName, kernelFunc };
 }
 
 export function makeSharingCastKernel(backendName: string): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const { x } = args.inputs as { x: TensorInfo };
-    if (x.dtype !== (args.attrs as { dtype: string }).dtype || x.dtype === 'string') return originalKernel('Cast', backendName)!.kernelFunc(args);
-    (args.backend as unknown as { incRef(dataId: unknown): void }).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    const same = x.dtype === (args.attrs as { dtype: string }).dtype && x.dtype !== 'string';
+    return same ? share(args) : originalKernel('Cast', backendName)!.kernelFunc(args);
   };
   return { kernelName: 'Cast', backendName, kernelFunc };
 }

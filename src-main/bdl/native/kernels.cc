@@ -85,59 +85,11 @@ void pack_a(const View& A, int i0, int mc, int k0, int kc, float* out) {
   }
 }
 
-// c[h×w] (row stride ldc) = (accumulate ? c : 0) + a_panel · b_panel
-void micro_generic(int kc, const float* a, const float* b, float* c, long ldc, int h, int w, bool accumulate) {
-  float acc[MR][NR] = {};
-  for (int k = 0; k < kc; k++, a += MR, b += NR)
-    for (int i = 0; i < MR; i++)
-      for (int j = 0; j < NR; j++) acc[i][j] += a[i] * b[j];
-  for (int i = 0; i < h; i++)
-    for (int j = 0; j < w; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
-}
-
-#ifdef EPISTEME_X86
-__attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* a, const float* b, float* c, long ldc, int h,
-                                                      int w, bool accumulate) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-  for (int k = 0; k < kc; k++, a += MR, b += NR) {
-    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-    __m256 ai = _mm256_broadcast_ss(a);
-    c00 = _mm256_fmadd_ps(ai, b0, c00), c01 = _mm256_fmadd_ps(ai, b1, c01);
-    ai = _mm256_broadcast_ss(a + 1);
-    c10 = _mm256_fmadd_ps(ai, b0, c10), c11 = _mm256_fmadd_ps(ai, b1, c11);
-    ai = _mm256_broadcast_ss(a + 2);
-    c20 = _mm256_fmadd_ps(ai, b0, c20), c21 = _mm256_fmadd_ps(ai, b1, c21);
-    ai = _mm256_broadcast_ss(a + 3);
-    c30 = _mm256_fmadd_ps(ai, b0, c30), c31 = _mm256_fmadd_ps(ai, b1, c31);
-    ai = _mm256_broadcast_ss(a + 4);
-    c40 = _mm256_fmadd_ps(ai, b0, c40), c41 = _mm256_fmadd_ps(ai, b1, c41);
-    ai = _mm256_broadcast_ss(a + 5);
-    c50 = _mm256_fmadd_ps(ai, b0, c50), c51 = _mm256_fmadd_ps(ai, b1, c51);
-  }
-  const __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-  if (h == MR && w == NR) {
-    for (int i = 0; i < MR; i++) {
-      float* ci = c + i * ldc;
-      __m256 r0 = rows[i][0], r1 = rows[i][1];
-      if (accumulate) r0 = _mm256_add_ps(r0, _mm256_loadu_ps(ci)), r1 = _mm256_add_ps(r1, _mm256_loadu_ps(ci + 8));
-      _mm256_storeu_ps(ci, r0);
-      _mm256_storeu_ps(ci + 8, r1);
-    }
-    return;
-  }
-  alignas(32) float tmp[MR][NR];
-  for (int i = 0; i < MR; i++) _mm256_store_ps(tmp[i], rows[i][0]), _mm256_store_ps(tmp[i] + 8, rows[i][1]);
-  for (int i = 0; i < h; i++)
-    for (int j = 0; j < w; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tmp[i][j] : tmp[i][j];
-}
-#endif
-
 // The "indirect" micro-kernel of direct convolution (Dukhan, "The Indirect Convolution Algorithm",
 // 2019): c[i, j] = epilogue(Σ_k a[i][off[k]] · b[k, j]) for i < h ≤ 6 and j < w ≤ 16, b packed K×16.
 // Forward: a[i] = image + pixel offset of output pixel i, off = offsets of the patch entries.
 // Filter gradient: a[i] = image + offset of patch entry i, off = pixel offsets, b = dy.
+// GEMM: a[i] = packed A panel + i, off[k] = 6k (see gemm).
 struct Epilogue {
   bool accumulate;
   const float* bias;  // w values, or null
@@ -183,8 +135,18 @@ __attribute__((target("avx2,fma"))) void tile_avx2(long kc, const long* off, con
     ai = _mm256_broadcast_ss(a5 + o);
     c50 = _mm256_fmadd_ps(ai, b0, c50), c51 = _mm256_fmadd_ps(ai, b1, c51);
   }
-  alignas(32) float tmp[MR][NR];
   const __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (h == MR && w == NR && !e.bias && !e.relu) {
+    for (int i = 0; i < MR; i++) {
+      float* ci = c + i * ldc;
+      __m256 r0 = rows[i][0], r1 = rows[i][1];
+      if (e.accumulate) r0 = _mm256_add_ps(r0, _mm256_loadu_ps(ci)), r1 = _mm256_add_ps(r1, _mm256_loadu_ps(ci + 8));
+      _mm256_storeu_ps(ci, r0);
+      _mm256_storeu_ps(ci + 8, r1);
+    }
+    return;
+  }
+  alignas(32) float tmp[MR][NR];
   for (int i = 0; i < MR; i++) _mm256_store_ps(tmp[i], rows[i][0]), _mm256_store_ps(tmp[i] + 8, rows[i][1]);
   for (int i = 0; i < h; i++)
     for (int j = 0; j < w; j++) {
@@ -225,6 +187,16 @@ void direct_conv(long P, long K, const long* pixel, const long* patch, const flo
   }
 }
 
+// Offsets of a packed MR×KC A panel for the tile kernel: element k of row i is at i + MR·k.
+const long* panel_offsets() {
+  static const std::vector<long> offsets = [] {
+    std::vector<long> o(KC);
+    for (int k = 0; k < KC; k++) o[k] = (long)k * MR;
+    return o;
+  }();
+  return offsets.data();
+}
+
 // C[m×n] (row stride ldc) = (accumulate ? C : 0) + A[m×k] · B[k×n], on the calling thread.
 void gemm(int m, int n, int k, const View& A, const View& B, float* C, long ldc, bool accumulate) {
   if (k == 0) {
@@ -249,14 +221,8 @@ void gemm(int m, int n, int k, const View& A, const View& B, float* C, long ldc,
             const float* ap = s.a.data() + ir * kc;
             const float* bp = s.b.data() + jr * kc;
             float* cp = C + (ic + ir) * ldc + jc + jr;
-            const int h = std::min(MR, mc - ir), w = std::min(NR, nc - jr);
-#ifdef EPISTEME_X86
-            if (g_avx2) {
-              micro_avx2(kc, ap, bp, cp, ldc, h, w, acc);
-              continue;
-            }
-#endif
-            micro_generic(kc, ap, bp, cp, ldc, h, w, acc);
+            const float* rows[MR] = {ap, ap + 1, ap + 2, ap + 3, ap + 4, ap + 5};
+            tile(kc, panel_offsets(), rows, bp, cp, ldc, std::min(MR, mc - ir), std::min(NR, nc - jr), Epilogue{acc, nullptr, false});
           }
       }
     }
