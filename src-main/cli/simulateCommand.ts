@@ -34,6 +34,7 @@ interface SimulateCliOptions {
   kcenterSpace: string;
   batchbaldSamples: number;
   powerBeta: number;
+  untilAccuracy?: number;
   out?: string;
   json?: boolean;
 }
@@ -46,6 +47,12 @@ function parseAcquisitions(value: string): SimAcquisition[] {
   for (const n of names) if (!(SIMULATE_ACQUISITIONS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown acquisition '${n}' (known: ${SIMULATE_ACQUISITIONS.join(', ')})`);
   if (names.length === 0) throw new InvalidArgumentError('at least one acquisition');
   return [...new Set(names)] as SimAcquisition[];
+}
+
+function parseAccuracy(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('expected an accuracy in (0, 1], e.g. 0.95');
+  return n;
 }
 
 function parsePositive(value: string): number {
@@ -110,6 +117,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--kcenter-space <space>', 'k-centre greedy on the network\'s "features" or raw "pixels"', 'features')
     .option('--batchbald-samples <n>', 'BatchBALD: sampled label configurations M when the exact joint is too large', parseIntOption(1, 10_000_000), 1000)
     .option('--power-beta <b>', 'power-BALD: β of the sampling ∝ BALD^β', parsePositive, 1)
+    .option('--until-accuracy <a>', 'end each run at the first round with held-out accuracy ≥ a (labels-to-a stays exact; later rounds are skipped)', parseAccuracy)
     .option('--out <dir>', 'write rounds.csv, summary.json and learning-curve.svg here')
     .option('--json', 'print the summary and every round as JSON')
     .action(async (opts: SimulateCliOptions) => {
@@ -142,6 +150,7 @@ export function registerSimulateCommand(program: Command): void {
         kcenterSpace: opts.kcenterSpace as SimulateOptions['kcenterSpace'],
         batchBaldSamples: opts.batchbaldSamples,
         powerBeta: opts.powerBeta,
+        untilAccuracy: opts.untilAccuracy,
       };
       const tty = !opts.json && process.stderr.isTTY === true;
       const bar = progressBar('simulate', tty);

@@ -20,10 +20,12 @@ import { interval90 } from '../regression/interval.ts';
 import { backupProject } from '../maintenance/backup.ts';
 import { writeSimulationOutputs } from '../simulate/report.ts';
 import { simulate } from '../simulate/simulate.ts';
+import type { SimulationResult } from '../simulate/types.ts';
 import { snapshotFromScores, stoppingSignal, type StoppingSignal } from '../simulate/stopping.ts';
 import type { EventName, ModelVersionInfoT, PredictionT, ProjectInfoT, RegressionEstimateT, Service } from './contract.ts';
 import { ServiceError } from './dispatch.ts';
-import { JobManager } from './jobs.ts';
+import { JobManager, PartialResultError } from './jobs.ts';
+import { simulateJobResult } from './simulateResult.ts';
 import { defaultHomeDir, SettingsStore } from './settings.ts';
 
 export interface EpistemeApp {
@@ -320,23 +322,18 @@ export function createApp(options: AppOptions): EpistemeApp {
         case 'simulate':
           return jobs.start(projectId, 'simulate', async ({ signal, report }) => {
             const { kind: _kind, out, ...options } = job;
-            const result = await simulate(options, { signal, onProgress: (p) => report({ fraction: p.fraction, message: p.message }) });
-            if (out) writeSimulationOutputs(out, result);
-            const { summary } = result;
-            return {
-              kind: 'simulate',
-              out: out ?? null,
-              seconds: summary.seconds,
-              rounds: result.rounds.length,
-              acquisitions: summary.acquisitions.map((a) => ({
-                acquisition: a.acquisition,
-                seeds: a.seeds,
-                labelsTo90: { median: a.labelsTo90.median, q1: a.labelsTo90.q1, q3: a.labelsTo90.q3 },
-                labelsTo95: { median: a.labelsTo95.median, q1: a.labelsTo95.q1, q3: a.labelsTo95.q3 },
-                finalAccuracy: a.finalAccuracy,
-                curve: a.curve.map((c) => ({ labels: c.labels, median: c.median, q1: c.q1, q3: c.q3 })),
-              })),
-            };
+            let partial: SimulationResult | null = null;
+            try {
+              const result = await simulate(options, { signal, onPartial: (p) => (partial = p), onProgress: (p) => report({ fraction: p.fraction, message: p.message }) });
+              if (out) writeSimulationOutputs(out, result);
+              return simulateJobResult(result, out ?? null);
+            } catch (error) {
+              // Cancelled or failed after some rounds: keep them, in the job and in `out`.
+              const got = partial as SimulationResult | null;
+              if (!got || got.rounds.length === 0) throw error;
+              if (out) writeSimulationOutputs(out, got);
+              throw new PartialResultError(error, simulateJobResult(got, out ?? null));
+            }
           });
       }
     },

@@ -206,6 +206,8 @@ export const JobSpec = z.discriminatedUnion('kind', [
       channels: Channels.optional(),
       warmStart: z.enum(['random', 'kcenter']).optional(),
       warmStartRounds: z.number().int().min(0).max(100_000).optional(),
+      /** End each run at the first round with held-out accuracy ≥ this. */
+      untilAccuracy: z.number().gt(0).max(1).optional(),
       out: FsPath.optional(),
     })
     .strict(),
@@ -236,6 +238,8 @@ export const JobState = z.object({
         kind: z.literal('simulate'),
         /** Folder of rounds.csv, summary.json, learning-curve.svg, when asked for. */
         out: z.string().nullable(),
+        /** False when the job was cancelled or failed part-way: these are the rounds measured until then. */
+        complete: z.boolean(),
         seconds: z.number(),
         rounds: z.number(),
         acquisitions: z.array(

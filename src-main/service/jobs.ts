@@ -11,6 +11,16 @@ export interface JobControl {
 
 export type JobRunner = (control: JobControl) => Promise<JobResult>;
 
+/** Thrown by a runner that was cancelled or failed part-way with results worth keeping (the job's `result`). */
+export class PartialResultError extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly result: JobResult,
+  ) {
+    super(reason instanceof Error ? reason.message : String(reason));
+  }
+}
+
 /**
  * Long work (import, train, export) as jobs: each has an id, streams its state to listeners, and can
  * be cancelled. A failing job records its error; it never takes the process down.
@@ -46,10 +56,11 @@ export class JobManager {
     this.publish({ ...state });
     void run(control).then(
       (result) => this.finish(state, { status: 'succeeded', fraction: 1, message: 'done', result }),
-      (error: unknown) =>
-        controller.signal.aborted
-          ? this.finish(state, { status: 'cancelled', message: 'cancelled' })
-          : this.finish(state, { status: 'failed', message: 'failed', error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => {
+        const partial = error instanceof PartialResultError ? { result: error.result } : {};
+        if (controller.signal.aborted) this.finish(state, { status: 'cancelled', message: 'cancelled', ...partial });
+        else this.finish(state, { status: 'failed', message: 'failed', error: error instanceof Error ? error.message : String(error), ...partial });
+      },
     );
     return { ...state };
   }

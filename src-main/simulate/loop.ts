@@ -6,8 +6,8 @@
  *     train a FRESH network on the labelled images (new initialisation each round, as Gal et al.
  *       2017 retrain from scratch after every acquisition)
  *     evaluate on the held-out set: accuracy, NLL, ECE, Brier of the predictive mean
- *     unless last: score the unlabelled pool (or a random subset), pick `step` images with the
- *       acquisition function (or the warm start), reveal their labels
+ *     unless last (or at the target accuracy): score the unlabelled pool (or a random subset),
+ *       pick `step` images with the acquisition function (or the warm start), reveal their labels
  *
  * The pool is scored with consistent MC-dropout masks (the same S weight samples for every image),
  * which BatchBALD needs and which changes nothing for the per-image scores.
@@ -120,7 +120,9 @@ export async function runActiveLearning(
       let nextSelectedBy = '';
       const unlabelled: number[] = [];
       for (let i = 0; i < poolCount; i++) if (!isLabelled[i]) unlabelled.push(i);
-      if (round < req.rounds && unlabelled.length > 0) {
+      // Once the target accuracy is reached, labels-to-target is known and later rounds cannot change it.
+      const reachedTarget = req.untilAccuracy !== null && metrics.accuracy >= req.untilAccuracy;
+      if (round < req.rounds && unlabelled.length > 0 && !reachedTarget) {
         report(round, 'acquiring', 0.85);
         let candidates = unlabelled;
         if (req.poolSubset !== null && req.poolSubset < unlabelled.length) {

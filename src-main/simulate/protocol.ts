@@ -39,6 +39,8 @@ export interface RunRequest {
   batchBaldSamples: number;
   powerBeta: number;
   stopping: StoppingOptions;
+  /** End the run at the first round whose held-out accuracy reaches this (null: run every round). */
+  untilAccuracy: number | null;
 }
 
 export type RunProgress =

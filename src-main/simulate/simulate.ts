@@ -59,6 +59,7 @@ export function resolveOptions(options: SimulateOptions): SimulationSummary['opt
   positiveInt('warmStartRounds', options.warmStartRounds, 0);
   positiveInt('batchBaldSamples', options.batchBaldSamples);
   if (options.powerBeta !== undefined && !(options.powerBeta > 0)) throw new Error(`powerBeta must be > 0, got ${options.powerBeta}`);
+  if (options.untilAccuracy !== undefined && !(options.untilAccuracy > 0 && options.untilAccuracy <= 1)) throw new Error(`untilAccuracy must be in (0, 1], got ${options.untilAccuracy}`);
   if (options.warmStart !== undefined && options.warmStart !== 'random' && options.warmStart !== 'kcenter') throw new Error(`warmStart must be random or kcenter`);
   if (options.kcenterSpace !== undefined && options.kcenterSpace !== 'features' && options.kcenterSpace !== 'pixels') throw new Error(`kcenterSpace must be features or pixels`);
   checkPrior(method, options.prior);
@@ -90,6 +91,7 @@ export function resolveOptions(options: SimulateOptions): SimulationSummary['opt
     batchBaldSamples: options.batchBaldSamples ?? 1000,
     powerBeta: options.powerBeta ?? 1,
     stopping: { ...STOPPING_DEFAULTS, ...options.stopping },
+    untilAccuracy: options.untilAccuracy ?? null,
     backbone: options.backbone === undefined ? null : path.resolve(options.backbone),
     prior: options.prior ?? 'gaussian',
     priorPrecision: options.priorPrecision ?? null,
@@ -168,6 +170,7 @@ export async function simulate(options: SimulateOptions, control: SimulateContro
           batchBaldSamples: opts.batchBaldSamples,
           powerBeta: opts.powerBeta,
           stopping: opts.stopping,
+          untilAccuracy: opts.untilAccuracy,
         };
         const done = runIndex;
         const progress = (round: number, within: number, message: string, record?: RoundRecord) =>

@@ -61,6 +61,11 @@ export interface SimulateOptions {
   /** Power-BALD's β (default 1). */
   powerBeta?: number;
   stopping?: StoppingOptions;
+  /**
+   * End each run at the first round whose held-out accuracy reaches this (e.g. 0.95): the labels-to-target
+   * numbers are the same as a full run's, for a fraction of the time; later rounds are not measured.
+   */
+  untilAccuracy?: number;
   /** 'lora-ensemble', 'lora-laplace' (required there): the TF.js LayersModel folder or model.json of the backbone. */
   backbone?: string;
   /** Weight prior (default gaussian); refused when the method does not support it. */
@@ -122,7 +127,7 @@ export interface AcquisitionSummary {
 export interface SimulationSummary {
   dataset: { path: string; kind: 'mnist' | 'folder'; classes: string[]; imageSize: number; channels: number; pool: number; test: number; failed: number };
   /** The options as run, defaults filled in. */
-  options: Omit<Required<SimulateOptions>, 'testCsv' | 'warmStart' | 'poolSubset' | 'epochs' | 'stopping' | 'backbone' | 'priorPrecision'> & {
+  options: Omit<Required<SimulateOptions>, 'testCsv' | 'warmStart' | 'poolSubset' | 'epochs' | 'stopping' | 'backbone' | 'priorPrecision' | 'untilAccuracy'> & {
     testCsv: string | null;
     priorPrecision: number | null;
     backbone: string | null;
@@ -130,6 +135,7 @@ export interface SimulationSummary {
     poolSubset: number | null;
     epochs: number | 'auto';
     stopping: StoppingOptions;
+    untilAccuracy: number | null;
   };
   backend: string | null;
   acquisitions: AcquisitionSummary[];

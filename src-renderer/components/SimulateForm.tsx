@@ -1,47 +1,63 @@
 import { Button, Checkbox, FormControl, FormControlLabel, FormGroup, FormHelperText, FormLabel, InputLabel, MenuItem, Select, Stack, TextField } from '@mui/material';
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import type { z } from 'zod';
-import { JobSpec, SIMULATE_DEFAULTS, SimulateAcquisitionName, type JobSpecT } from '../../src-main/service/contract.ts';
+import { Channels, ImageSize, JobSpec, SIMULATE_DEFAULTS, SimulateAcquisitionName, type JobSpecT } from '../../src-main/service/contract.ts';
 import { FolderPickerDialog } from './FolderPickerDialog.tsx';
 import { MethodSelect, needsBackbone, type Method } from './MethodSelect.tsx';
+import { PriorSelect, type Prior } from './PriorSelect.tsx';
 
 export type SimulateSpec = Extract<JobSpecT, { kind: 'simulate' }>;
 type Acquisition = z.infer<typeof SimulateAcquisitionName>;
 type WarmStart = 'none' | 'random' | 'kcenter';
+type IntegerKey = 'initial' | 'step' | 'rounds' | 'seeds' | 'seed' | 'epochs' | 'samples' | 'poolSize' | 'poolSubset' | 'testSize' | 'warmStartRounds';
+type DecimalKey = 'priorPrecision' | 'untilAccuracy';
 
 /** Every field as typed; an empty number or path means the service's default. */
-interface Fields {
+interface Fields extends Record<IntegerKey | DecimalKey, string> {
   dataset: string;
+  testCsv: string;
+  imageSize: (typeof ImageSize.options)[number]['value'];
+  channels: (typeof Channels.options)[number]['value'];
   acquisitions: Acquisition[];
   method: Method;
+  prior: Prior;
   backbone: string;
-  initial: string;
-  step: string;
-  rounds: string;
-  seeds: string;
-  epochs: string;
   warmStart: WarmStart;
-  warmStartRounds: string;
   out: string;
 }
 
 const INITIAL_FIELDS: Fields = {
   dataset: '',
+  testCsv: '',
+  imageSize: 28,
+  channels: 1,
   // The headline comparison of the CLI's seven, at a fraction of its time.
   acquisitions: ['bald', 'random'],
   method: SIMULATE_DEFAULTS.method,
+  prior: 'gaussian',
+  priorPrecision: '',
   backbone: '',
   initial: String(SIMULATE_DEFAULTS.initial),
   step: String(SIMULATE_DEFAULTS.step),
   rounds: String(SIMULATE_DEFAULTS.rounds),
   seeds: String(SIMULATE_DEFAULTS.seeds),
+  seed: '',
   epochs: '',
+  samples: '',
+  poolSize: '',
+  poolSubset: '',
+  testSize: '',
+  untilAccuracy: '',
   warmStart: 'none',
   warmStartRounds: '',
   out: '',
 };
 
 const optionalInt = (s: string) => (s === '' ? undefined : Number(s));
+// A malformed decimal becomes NaN, which the contract refuses with the field's name.
+const optionalDecimal = (s: string) => (s.trim() === '' ? undefined : Number(s));
+/** Typed as a percentage (95), sent as a fraction (0.95). */
+const optionalPercent = (s: string) => (s.trim() === '' ? undefined : Number(s) / 100);
 const optionalPath = (s: string) => (s.trim() === '' ? undefined : s.trim());
 
 function toSpec(f: Fields) {
@@ -49,14 +65,25 @@ function toSpec(f: Fields) {
   return {
     kind: 'simulate',
     dataset: f.dataset.trim(),
+    testCsv: optionalPath(f.testCsv),
+    imageSize: f.imageSize,
+    channels: f.channels,
     acquisitions: SimulateAcquisitionName.options.filter((a) => f.acquisitions.includes(a)),
     method: f.method,
+    prior: f.prior === 'gaussian' ? undefined : f.prior,
+    priorPrecision: optionalDecimal(f.priorPrecision),
     backbone: needsBackbone(f.method) ? optionalPath(f.backbone) : undefined,
     initial: optionalInt(f.initial),
     step: optionalInt(f.step),
     rounds: optionalInt(f.rounds),
     seeds: optionalInt(f.seeds),
+    seed: optionalInt(f.seed),
     epochs: optionalInt(f.epochs),
+    samples: optionalInt(f.samples),
+    poolSize: optionalInt(f.poolSize),
+    poolSubset: optionalInt(f.poolSubset),
+    testSize: optionalInt(f.testSize),
+    untilAccuracy: optionalPercent(f.untilAccuracy),
     warmStart: warm ? f.warmStart : undefined,
     warmStartRounds: warm ? optionalInt(f.warmStartRounds) : undefined,
     out: optionalPath(f.out),
@@ -70,6 +97,8 @@ function checkSpec(f: Fields): { spec: SimulateSpec | null; errors: Partial<Reco
   for (const issue of parsed.error?.issues ?? []) errors[String(issue.path[0]) as keyof Fields] ??= issue.message;
   // The contract leaves the backbone optional; the LoRA methods cannot run without one.
   if (needsBackbone(f.method) && f.backbone.trim() === '') errors.backbone ??= 'this method needs the folder of a TF.js model';
+  // The contract's complaint is about a fraction; the field takes a percentage.
+  if (errors.untilAccuracy) errors.untilAccuracy = 'a percentage above 0, at most 100';
   return { spec: parsed.success && Object.keys(errors).length === 0 ? (parsed.data as SimulateSpec) : null, errors };
 }
 
@@ -86,26 +115,46 @@ export function SimulateForm({ running, onStart, onCancel }: Props) {
   const set = <K extends keyof Fields>(key: K, value: Fields[K]) => setFields((f) => ({ ...f, [key]: value }));
   const { spec, errors } = checkSpec(fields);
   // A path's complaint waits until something is typed; an empty dataset just keeps Start disabled.
-  const pathError = (key: 'dataset' | 'backbone' | 'out') => (fields[key].trim() === '' ? undefined : errors[key]);
+  const pathError = (key: 'dataset' | 'testCsv' | 'backbone' | 'out') => (fields[key].trim() === '' ? undefined : errors[key]);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (spec && !running) onStart(spec);
   };
   const toggle = (a: Acquisition, on: boolean) => set('acquisitions', on ? [...fields.acquisitions, a] : fields.acquisitions.filter((x) => x !== a));
-  const integerField = (key: 'initial' | 'step' | 'rounds' | 'seeds' | 'epochs' | 'warmStartRounds', label: string, placeholder?: string) => (
-    <TextField
-      size="small"
-      label={label}
-      placeholder={placeholder}
-      value={fields[key]}
-      onChange={(e) => set(key, e.target.value.replace(/[^0-9]/g, ''))}
-      error={Boolean(errors[key])}
-      helperText={errors[key]}
-      disabled={running}
-      sx={{ width: 120 }}
-      slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': `sim-${key}` } }}
-    />
+  const numberField = (key: IntegerKey | DecimalKey, label: string, placeholder?: string, width = 120) => {
+    const decimal = key === 'priorPrecision' || key === 'untilAccuracy';
+    return (
+      <TextField
+        size="small"
+        label={label}
+        placeholder={placeholder}
+        value={fields[key]}
+        onChange={(e) => set(key, e.target.value.replace(decimal ? /[^0-9.eE+-]/g : /[^0-9]/g, ''))}
+        error={Boolean(errors[key])}
+        helperText={errors[key]}
+        disabled={running}
+        sx={{ width }}
+        slotProps={{ inputLabel: { shrink: true }, htmlInput: { inputMode: decimal ? 'decimal' : 'numeric', 'data-testid': `sim-${key}` } }}
+      />
+    );
+  };
+  const choice = <K extends 'imageSize' | 'channels'>(key: K, label: string, options: readonly { value: Fields[K]; text: string }[]) => (
+    <FormControl size="small" sx={{ minWidth: 130 }} disabled={running}>
+      <InputLabel id={`sim-${key}-label`}>{label}</InputLabel>
+      <Select labelId={`sim-${key}-label`} label={label} value={fields[key]} onChange={(e) => set(key, Number(e.target.value) as Fields[K])} data-testid={`sim-${key}`}>
+        {options.map((o) => (
+          <MenuItem key={o.value} value={o.value}>
+            {o.text}
+          </MenuItem>
+        ))}
+      </Select>
+    </FormControl>
+  );
+  const row = (children: ReactNode) => (
+    <Stack direction="row" spacing={2} useFlexGap sx={{ alignItems: 'flex-start', flexWrap: 'wrap' }}>
+      {children}
+    </Stack>
   );
 
   const folderField = (key: 'dataset' | 'out', label: string, hint: string, placeholder?: string) => (
@@ -130,7 +179,30 @@ export function SimulateForm({ running, onStart, onCancel }: Props) {
 
   return (
     <Stack component="form" spacing={2} onSubmit={submit} noValidate data-testid="simulate-form">
-      {folderField('dataset', 'Data set folder', 'an MNIST idx folder, or an image folder with labels.csv (path,label)', '/data/mnist-t10k')}
+      {folderField('dataset', 'Data set folder', 'an MNIST idx folder (pool 0–7999, held out 8000–9999), or an image folder with labels.csv (path,label)', '/data/mnist-t10k')}
+      {row(
+        <>
+          {choice('imageSize', 'Image size', ImageSize.options.map((o) => ({ value: o.value, text: `${o.value} × ${o.value}` })))}
+          {choice('channels', 'Channels', [
+            { value: 1, text: 'grayscale' },
+            { value: 3, text: 'RGB' },
+          ])}
+          {numberField('poolSize', 'Pool size', 'all')}
+          {numberField('testSize', 'Held-out size', 'all')}
+          <TextField
+            size="small"
+            label="Held-out CSV (image folders)"
+            placeholder="seeded 80/20 split"
+            value={fields.testCsv}
+            onChange={(e) => set('testCsv', e.target.value)}
+            error={Boolean(pathError('testCsv'))}
+            helperText={pathError('testCsv') ?? 'path,label of the held-out images'}
+            disabled={running}
+            sx={{ flexGrow: 1, minWidth: 260 }}
+            slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'sim-testCsv' } }}
+          />
+        </>,
+      )}
 
       <FormControl component="fieldset" error={Boolean(errors.acquisitions)} disabled={running}>
         <FormLabel component="legend">Acquisition functions</FormLabel>
@@ -146,23 +218,36 @@ export function SimulateForm({ running, onStart, onCancel }: Props) {
         {errors.acquisitions && <FormHelperText>choose at least one</FormHelperText>}
       </FormControl>
 
-      <Stack direction="row" spacing={2} sx={{ alignItems: 'flex-start', flexWrap: 'wrap', rowGap: 2 }}>
-        <MethodSelect id="sim-method" value={fields.method} onChange={(m) => set('method', m)} disabled={running} minWidth={230} testId="sim-method" />
-        {integerField('initial', 'Initial labels')}
-        {integerField('step', 'Step')}
-        {integerField('rounds', 'Rounds')}
-        {integerField('seeds', 'Seeds')}
-        {integerField('epochs', 'Epochs', 'auto')}
-        <FormControl size="small" sx={{ minWidth: 170 }} disabled={running}>
-          <InputLabel id="sim-warm-label">Warm start</InputLabel>
-          <Select labelId="sim-warm-label" label="Warm start" value={fields.warmStart} onChange={(e) => set('warmStart', e.target.value as WarmStart)} data-testid="sim-warm-start">
-            <MenuItem value="none">none</MenuItem>
-            <MenuItem value="random">random</MenuItem>
-            <MenuItem value="kcenter">k-centre greedy</MenuItem>
-          </Select>
-        </FormControl>
-        {fields.warmStart !== 'none' && integerField('warmStartRounds', 'Warm-start rounds', String(SIMULATE_DEFAULTS.warmStartRounds))}
-      </Stack>
+      {row(
+        <>
+          <MethodSelect id="sim-method" value={fields.method} onChange={(m) => set('method', m)} disabled={running} minWidth={230} testId="sim-method" />
+          <PriorSelect id="sim-prior" value={fields.prior} onChange={(p) => set('prior', p)} disabled={running} testId="sim-prior" />
+          {numberField('priorPrecision', 'Prior precision τ', 'decay 1e-4', 150)}
+          {numberField('epochs', 'Epochs', 'auto')}
+          {numberField('samples', 'Samples T', '20')}
+        </>,
+      )}
+
+      {row(
+        <>
+          {numberField('initial', 'Initial labels')}
+          {numberField('step', 'Step')}
+          {numberField('rounds', 'Rounds')}
+          {numberField('seeds', 'Seeds')}
+          {numberField('seed', 'Base seed', '0')}
+          {numberField('poolSubset', 'Scored per round', 'all unlabelled', 150)}
+          {numberField('untilAccuracy', 'Stop a run at accuracy (%)', 'off', 190)}
+          <FormControl size="small" sx={{ minWidth: 170 }} disabled={running}>
+            <InputLabel id="sim-warm-label">Warm start</InputLabel>
+            <Select labelId="sim-warm-label" label="Warm start" value={fields.warmStart} onChange={(e) => set('warmStart', e.target.value as WarmStart)} data-testid="sim-warm-start">
+              <MenuItem value="none">none</MenuItem>
+              <MenuItem value="random">random</MenuItem>
+              <MenuItem value="kcenter">k-centre greedy</MenuItem>
+            </Select>
+          </FormControl>
+          {fields.warmStart !== 'none' && numberField('warmStartRounds', 'Warm-start rounds', String(SIMULATE_DEFAULTS.warmStartRounds))}
+        </>,
+      )}
 
       {needsBackbone(fields.method) && (
         <TextField

@@ -11,15 +11,20 @@ const labels = (v: number | null) => (v === null ? '∞' : String(Math.round(v))
 const percent = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
 const quartiles = (q: Quartiles, format: (v: number | null) => string) => (q.median === null ? 'not reached' : `${format(q.median)} [${format(q.q1)}–${format(q.q3)}]`);
 
-/** A finished simulation: per acquisition function, labels to 90% / 95% and the final accuracy, and the learning curves. */
+/** A simulation's results, finished or cut short: per acquisition function, labels to 90% / 95% and the final accuracy, and the learning curves. */
 export function SimulateResults({ result }: { result: SimulateResult }) {
   return (
     <Paper variant="outlined" sx={{ p: 2 }} data-testid="simulate-results">
       <Stack spacing={2}>
         <Box>
-          <Typography variant="subtitle2">Results</Typography>
+          <Typography variant="subtitle2">{result.complete ? 'Results' : 'Partial results'}</Typography>
+          {!result.complete && (
+            <Typography variant="body2" color="warning.main" data-testid="simulate-partial">
+              The simulation stopped before every run finished; these are the rounds measured until then.
+            </Typography>
+          )}
           <Typography variant="body2" color="text.secondary">
-            {result.rounds} models trained and evaluated in {formatSeconds(result.seconds)}. Median [q1–q3] over seeds; ∞: that quartile of seeds did not reach the accuracy.
+            {result.rounds} model{result.rounds === 1 ? '' : 's'} trained and evaluated in {formatSeconds(result.seconds)}. Median [q1–q3] over seeds; ∞: that quartile of seeds did not reach the accuracy.
           </Typography>
         </Box>
         <Table size="small" data-testid="simulate-table">

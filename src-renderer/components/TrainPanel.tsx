@@ -1,21 +1,13 @@
-import { Button, FormControl, InputLabel, MenuItem, Paper, Select, Stack, TextField, Typography } from '@mui/material';
+import { Button, Paper, Stack, TextField, Typography } from '@mui/material';
 import { useEffect, useRef, useState } from 'react';
-import { PRIOR_NAMES, type JobStateT } from '../../src-main/service/contract.ts';
+import type { JobStateT } from '../../src-main/service/contract.ts';
 import { useClient } from '../client/ClientContext.tsx';
 import { useJob } from '../hooks/useJob.ts';
 import { useNotify } from '../hooks/useNotify.tsx';
 import { useProject } from '../hooks/useProject.tsx';
 import { JobProgress } from './JobProgress.tsx';
 import { MethodSelect, needsBackbone, type Method } from './MethodSelect.tsx';
-
-type Prior = (typeof PRIOR_NAMES)[number];
-
-/** The weight priors; the service refuses a prior the chosen method does not take, with the methods that do. */
-const PRIOR_LABELS: Record<Prior, string> = {
-  gaussian: 'Gaussian (L2)',
-  laplace: 'Laplace (L1)',
-  'spike-slab': 'Spike-and-slab on the input layer',
-};
+import { PriorSelect, type Prior } from './PriorSelect.tsx';
 
 /** The contract takes absolute paths only (POSIX, drive letter or UNC). */
 const isAbsolutePath = (p: string) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(p);
@@ -85,16 +77,7 @@ export function TrainPanel({ onTrained }: { onTrained(): void }) {
         ) : (
         <>
         <MethodSelect id="method" value={method} onChange={setMethod} disabled={running} minWidth={190} />
-        <FormControl size="small" sx={{ minWidth: 170 }}>
-          <InputLabel id="prior-label">Prior</InputLabel>
-          <Select labelId="prior-label" label="Prior" value={prior} onChange={(e) => setPrior(e.target.value as Prior)} disabled={running} data-testid="train-prior">
-            {PRIOR_NAMES.map((p) => (
-              <MenuItem key={p} value={p}>
-                {PRIOR_LABELS[p]}
-              </MenuItem>
-            ))}
-          </Select>
-        </FormControl>
+        <PriorSelect id="prior" value={prior} onChange={setPrior} disabled={running} testId="train-prior" />
         <TextField
           size="small"
           label="Epochs"

@@ -63,7 +63,7 @@ export function SimulateScreen() {
             )}
           </Stack>
         </Paper>
-        {job?.status === 'succeeded' && job.result?.kind === 'simulate' && <SimulateResults result={job.result} />}
+        {job?.status !== 'running' && job?.result?.kind === 'simulate' && <SimulateResults result={job.result} />}
       </Stack>
     </Box>
   );

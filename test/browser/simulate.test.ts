@@ -20,10 +20,12 @@ import { jobMessage, setAnnotator, tid, waitForJob } from './pageActions.ts';
 const skip = browserSkipReason();
 if (skip) console.log(`# skipping the browser simulate test: ${skip}`);
 
-/** 30 small PNGs of two classes and their labels.csv: 24 in the pool, 6 held out. */
+/** 30 small PNGs of two classes and their labels.csv (24 in the pool, 6 held out), and held-out.csv naming 8 of them. */
 async function writeLabelledFolder(dir: string): Promise<void> {
   const images = await writeTwoClassPngs(dir, 15, 11, 28);
-  fs.writeFileSync(path.join(dir, 'labels.csv'), formatCsv([['path', 'label'], ...images.map((i) => [path.basename(i.file), i.label])]));
+  const rows = images.map((i) => [path.basename(i.file), i.label]);
+  fs.writeFileSync(path.join(dir, 'labels.csv'), formatCsv([['path', 'label'], ...rows]));
+  fs.writeFileSync(path.join(dir, 'held-out.csv'), formatCsv([['path', 'label'], ...rows.slice(0, 4), ...rows.slice(-4)]));
 }
 
 async function fillOptions(page: Page, options: { dataset: string; initial: number; step: number; rounds: number; seeds: number; epochs: number; out?: string }): Promise<void> {
@@ -78,6 +80,17 @@ describe('the Simulate tab in the browser', { skip: skip ?? false, timeout: 180_
     await page.click(tid('sim-acq-entropy'));
     const out = path.join(work, 'sim-out');
     await fillOptions(page, { dataset, initial: 4, step: 4, rounds: 2, seeds: 1, epochs: 1, out });
+    // The data and protocol options reach the service: summary.json records the options as run.
+    await page.fill(tid('sim-testCsv'), path.join(dataset, 'held-out.csv'));
+    await page.fill(tid('sim-samples'), '3');
+    await page.fill(tid('sim-seed'), '7');
+    await page.fill(tid('sim-poolSize'), '20');
+    await page.fill(tid('sim-poolSubset'), '9');
+    await page.fill(tid('sim-priorPrecision'), '2.5');
+    await page.fill(tid('sim-untilAccuracy'), '150');
+    assert.match((await page.textContent(`${tid('simulate-form')} .MuiFormHelperText-root.Mui-error`)) ?? '', /percentage above 0, at most 100/);
+    assert.ok(await page.isDisabled(tid('sim-start')), 'an accuracy above 100% is refused before starting');
+    await page.fill(tid('sim-untilAccuracy'), '');
     await page.click(tid('sim-start'));
 
     // While it runs: the job's own message under the bar, and Cancel offered.
@@ -105,16 +118,23 @@ describe('the Simulate tab in the browser', { skip: skip ?? false, timeout: 180_
 
     assert.match((await page.textContent(tid('simulate-out'))) ?? '', new RegExp(out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     for (const file of ['rounds.csv', 'summary.json', 'learning-curve.svg']) assert.ok(fs.existsSync(path.join(out, file)), file);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    assert.deepEqual(
+      { pool: summary.dataset.pool, test: summary.dataset.test, samples: summary.options.samples, seed: summary.options.seed, poolSubset: summary.options.poolSubset, priorPrecision: summary.options.priorPrecision, untilAccuracy: summary.options.untilAccuracy },
+      { pool: 20, test: 8, samples: 3, seed: 7, poolSubset: 9, priorPrecision: 2.5, untilAccuracy: null },
+    );
+    assert.equal(summary.options.testCsv, path.join(dataset, 'held-out.csv'));
     await page.locator(curve).scrollIntoViewIfNeeded();
     await screenshot(page, 'simulate-01-results');
   });
 
-  it('cancels a long simulation: the job ends cancelled and the form is usable again', async () => {
-    await fillOptions(page, { dataset, initial: 4, step: 2, rounds: 50, seeds: 3, epochs: 200 });
+  it('cancels a long simulation: the job ends cancelled, the rounds measured so far are shown, and the form is usable again', async () => {
+    for (const key of ['testCsv', 'samples', 'seed', 'poolSize', 'poolSubset', 'priorPrecision']) await page.fill(tid(`sim-${key}`), '');
+    await fillOptions(page, { dataset, initial: 4, step: 2, rounds: 50, seeds: 3, epochs: 100 });
     await page.click(tid('sim-start'));
     await page.waitForSelector(tid('sim-cancel'));
-    // Cancel once the worker is training, not while the job is still setting up.
-    await page.waitForFunction(() => /round 0\/50/.test(document.querySelector('[data-testid="simulate-progress-message"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    // Cancel once the first round is measured and the worker trains the next.
+    await page.waitForFunction(() => /round 1\/50, training/.test(document.querySelector('[data-testid="simulate-progress-message"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
     await screenshot(page, 'simulate-02-running');
     const jobId = (await page.getAttribute(tid('simulate-progress'), 'data-job-id'))!;
     const t0 = Date.now();
@@ -127,7 +147,16 @@ describe('the Simulate tab in the browser', { skip: skip ?? false, timeout: 180_
     assert.ok(job.finishedAt);
     assert.equal(await page.isVisible(tid('sim-cancel')), false);
     assert.ok(await page.isEnabled(tid('sim-start')));
-    assert.equal(await page.isVisible(tid('simulate-results')), false, 'no results from a cancelled run');
+    // The partial results: what the service kept, shown as such.
+    assert.equal(job.result?.kind, 'simulate');
+    if (job.result?.kind === 'simulate') {
+      assert.equal(job.result.complete, false);
+      assert.ok(job.result.rounds >= 1);
+    }
+    await page.waitForSelector(tid('simulate-partial'));
+    await page.locator(tid('simulate-results')).scrollIntoViewIfNeeded();
+    await screenshot(page, 'simulate-04-partial');
+    assert.deepEqual(await page.$$eval('[data-testid="simulate-row"]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.acquisition)), ['bald'], 'only bald had finished a round');
   });
 
   it('shows the error of a data set that does not exist and keeps the form usable', async () => {

@@ -124,3 +124,24 @@ test('a simulate job refuses a second one, bad payloads, and cancels', { timeout
   assert.equal(final.status, 'cancelled');
   assert.ok(Date.now() - t0 < 5000, 'cancel stops the worker at once');
 });
+
+test('a simulate job cancelled after some rounds keeps them: partial result and files', { timeout: 180_000 }, async () => {
+  const out = path.join(root, 'sim-partial');
+  const started = await call<JobStateT>('job.start', {
+    projectId,
+    job: { kind: 'simulate', dataset: data, acquisitions: ['bald'], initial: 4, step: 4, rounds: 50, epochs: 30, samples: 3, out },
+  });
+  await waitFor(started.jobId, (s) => s.status !== 'running' || /round 1\/50, training/.test(s.message), 120_000);
+  await call('job.cancel', { jobId: started.jobId });
+  const final = await waitFor(started.jobId, (s) => s.status !== 'running', 10_000);
+  assert.equal(final.status, 'cancelled');
+  assert.equal(final.result?.kind, 'simulate');
+  if (final.result?.kind !== 'simulate') return;
+  assert.equal(final.result.complete, false);
+  assert.ok(final.result.rounds >= 1 && final.result.rounds < 51, `${final.result.rounds} rounds`);
+  assert.equal(final.result.acquisitions[0].curve[0].labels, 4);
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  assert.equal(summary.complete, false);
+  const csvRows = fs.readFileSync(path.join(out, 'rounds.csv'), 'utf8').trim().split('\n').length - 1;
+  assert.equal(csvRows, final.result.rounds);
+});

@@ -4,6 +4,7 @@
  * ../shared).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +12,7 @@ import { simulate } from '../../src-main/simulate/simulate.ts';
 import { ROUND_COLUMNS } from '../../src-main/simulate/report.ts';
 import { parseCsvRecords } from '../../src-main/util/csv.ts';
 import { episteme } from '../helpers/cli.ts';
-import { sharedMnist, skipWithoutShared, tempDir } from '../helpers/tmp.ts';
+import { repoRoot, sharedMnist, skipWithoutShared, tempDir } from '../helpers/tmp.ts';
 import { writeSyntheticFolder } from './helpers.ts';
 
 test('simulate on a synthetic image folder writes rounds.csv, summary.json and learning-curve.svg', { timeout: 300_000 }, async () => {
@@ -79,6 +80,53 @@ test('simulate on a synthetic image folder writes rounds.csv, summary.json and l
   for (const a of acquisitions) assert.ok(svg.includes(`>${a} (`), `legend entry for ${a}`);
   assert.match(svg, /labelled images/);
   assert.match(svg, /held-out accuracy/);
+});
+
+test('untilAccuracy ends a run at the first round that reaches it, with the same rounds as the full run', { timeout: 300_000 }, async () => {
+  const root = tempDir('episteme-sim-until-');
+  const dataset = await writeSyntheticFolder(path.join(root, 'images'));
+  const options = { dataset, acquisitions: ['bald'] as const, initial: 4, step: 4, rounds: 3, seeds: 1, epochs: 3, samples: 4 };
+  const full = await simulate({ ...options, acquisitions: [...options.acquisitions] });
+  const accuracies = full.rounds.map((r) => r.accuracy);
+  assert.equal(accuracies.length, 4);
+  // The target: the first accuracy above every earlier one (round 0's when none is), so the run must stop exactly there.
+  let stopAt = 0;
+  for (let r = 1; r < accuracies.length && stopAt === 0; r++) if (accuracies[r] > Math.max(...accuracies.slice(0, r))) stopAt = r;
+  const target = accuracies[stopAt];
+  const cut = await simulate({ ...options, acquisitions: [...options.acquisitions], untilAccuracy: target });
+  const pick = (r: { round: number; labels: number; accuracy: number; nll: number }) => ({ round: r.round, labels: r.labels, accuracy: r.accuracy, nll: r.nll });
+  assert.deepEqual(cut.rounds.map(pick), full.rounds.slice(0, stopAt + 1).map(pick));
+  assert.equal(cut.rounds.at(-1)!.maxEpistemic, null, 'the pool is not scored once the target is reached');
+  assert.equal(cut.summary.complete, true);
+  assert.equal(cut.summary.options.untilAccuracy, target);
+  await assert.rejects(simulate({ ...options, acquisitions: ['bald'], untilAccuracy: 1.5 }), /untilAccuracy must be in \(0, 1\]/);
+});
+
+test('Ctrl-C during simulate writes the rounds measured so far as a partial result', { timeout: 180_000 }, async () => {
+  const root = tempDir('episteme-sim-sigint-');
+  const dataset = await writeSyntheticFolder(path.join(root, 'images'));
+  const out = path.join(root, 'out');
+  const child = spawn(path.join(repoRoot, 'bin/episteme'), ['simulate', '--dataset', dataset, '--acquisition', 'bald', '--initial', '4', '--step', '4', '--rounds', '50', '--seeds', '1', '--epochs', '30', '--samples', '3', '--out', out]);
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Interrupt once round 1 is measured, while round 2 trains.
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (/round +1 +labels/.test(stdout)) resolve();
+    });
+    void exited.then(() => reject(new Error(`simulate exited before round 1: ${stderr}`)));
+  });
+  child.kill('SIGINT');
+  assert.equal(await exited, 1);
+  assert.match(stderr, /partial results \(\d+ rounds\) written to/);
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  assert.equal(summary.complete, false);
+  const rows = parseCsvRecords(fs.readFileSync(path.join(out, 'rounds.csv'), 'utf8'), [...ROUND_COLUMNS]);
+  assert.ok(rows.length >= 2 && rows.length < 51, `${rows.length} rounds`);
+  assert.deepEqual(rows.slice(0, 2).map((r) => Number(r.labels)), [4, 8]);
 });
 
 test('simulate on MNIST: a very short run end to end', { timeout: 600_000, skip: skipWithoutShared(sharedMnist) }, async () => {
