@@ -1,6 +1,7 @@
 /**
- * The optional native compute kernels (`kernels.cc`, built by `npm install` through node-gyp into
- * `build/Release/episteme_kernels.node`). Node-API, so one build serves Node and Electron.
+ * The optional native compute kernels (the C++ files beside this one: gemm.cc, conv.cc and the
+ * Node-API entry points), built by `npm install` through node-gyp into
+ * `build/Release/episteme_kernels.node`. Node-API, so one build serves Node and Electron.
  *
  * - `EPISTEME_NATIVE=0` disables them (the wasm backend then runs XNNPACK's kernels alone);
  * - `EPISTEME_NATIVE_THREADS=N` sets their thread count (default: cores, at most 4).
