@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gatherRows } from '../bdl/util/rows.ts';
 import { fitLastLayerHead, headState, headWeightSamples, prepareLogisticHead, type LastLayerHead } from '../bdl/posterior/lastLayerHead.ts';
 import { unpackScores } from '../jobs/poolScores.ts';
 import { runWorker } from '../jobs/runWorker.ts';
@@ -223,12 +224,6 @@ function writeRerankPosterior(project: Project, base: ModelVersion, head: LastLa
   writeFileAtomic(path.join(staging, 'posterior.json'), JSON.stringify(json));
   fs.renameSync(staging, path.join(modelsDir, name));
   return path.join('models', name);
-}
-
-function gatherRows(phi: Float32Array, dim: number, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * dim);
-  for (let r = 0; r < rows.length; r++) out.set(phi.subarray(rows[r] * dim, (rows[r] + 1) * dim), r * dim);
-  return out;
 }
 
 /** Scores the rows in `shards` worker threads at once (rerankWorker.ts), each on its own copy of its rows. */

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseIdxImages, parseIdxLabels } from '../bdl/data/mnist.ts';
 import { deriveSeed, permutation } from '../bdl/util/random.ts';
+import { gatherRows } from '../bdl/util/rows.ts';
 import { decodeImage, toModelInput } from '../imaging/index.ts';
 import { parseCsvRecords } from '../util/csv.ts';
 
@@ -51,12 +52,6 @@ function findIdx(dir: string): { images: string; labels: string } | null {
     if (labels) return { images: path.join(dir, name), labels: path.join(dir, labels) };
   }
   return null;
-}
-
-function gather(x: Uint8Array, per: number, rows: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(rows.length * per);
-  for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i] * per, (rows[i] + 1) * per), i * per);
-  return out;
 }
 
 function loadMnist(dir: string, files: { images: string; labels: string }): SimDataset {
@@ -158,7 +153,7 @@ async function loadFolder(
     });
     testRows.sort((a, b) => a - b);
     poolRows.sort((a, b) => a - b);
-    testX = gather(x, per, testRows);
+    testX = gatherRows(x, per, testRows);
     testY = Int32Array.from(testRows, (r) => y[r]);
   }
   if (testY.length === 0) throw new Error('the held-out set is empty');
@@ -168,7 +163,7 @@ async function loadFolder(
     classes,
     imageSize,
     channels,
-    poolX: gather(x, per, poolRows),
+    poolX: gatherRows(x, per, poolRows),
     poolY: Int32Array.from(poolRows, (r) => y[r]),
     testX,
     testY,
@@ -203,5 +198,5 @@ export async function loadDataset(
 export function subsample(x: Uint8Array, y: Int32Array, per: number, n: number | undefined, seed: number): { x: Uint8Array; y: Int32Array } {
   if (n === undefined || n >= y.length) return { x, y };
   const rows = Array.from(permutation(y.length, seed).subarray(0, n)).sort((a, b) => a - b);
-  return { x: gather(x, per, rows), y: Int32Array.from(rows, (r) => y[r]) };
+  return { x: gatherRows(x, per, rows), y: gatherRows(y, 1, rows) };
 }

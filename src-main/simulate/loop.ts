@@ -26,17 +26,12 @@ import {
   type PredictiveSamples,
 } from '../bdl/index.ts';
 import { deriveSeed, permutation } from '../bdl/util/random.ts';
+import { gatherRows } from '../bdl/util/rows.ts';
 import { defaultEpochs } from '../jobs/training.ts';
 import { balancedInitial, kCenterGreedy, pixelFeatures } from './coldStart.ts';
 import type { RunProgress, RunRequest } from './protocol.ts';
 import { stoppingSignal, type ModelSnapshot } from './stopping.ts';
 import type { RoundRecord } from './types.ts';
-
-function gather(x: Uint8Array, per: number, rows: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(rows.length * per);
-  for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i] * per, (rows[i] + 1) * per), i * per);
-  return out;
-}
 
 function argmaxRows(mean: Float32Array, n: number, c: number): Int32Array {
   const out = new Int32Array(n);
@@ -83,7 +78,7 @@ export async function runActiveLearning(
 
   for (let round = 0; round <= req.rounds; round++) {
     const roundStarted = performance.now();
-    const trainX = gather(req.poolX, per, labelled);
+    const trainX = gatherRows(req.poolX, per, labelled);
     const trainY = Int32Array.from(labelled, (i) => req.poolY[i]);
     const epochs = req.epochs ?? defaultEpochs(labelled.length, req.batchSize);
     const posterior = createPosterior({
@@ -130,7 +125,7 @@ export async function runActiveLearning(
           candidates = Array.from(order.subarray(0, req.poolSubset), (o) => unlabelled[o]).sort((a, b) => a - b);
         }
         const k = Math.min(req.step, candidates.length);
-        const candX = gather(req.poolX, per, candidates);
+        const candX = gatherRows(req.poolX, per, candidates);
         const p = await posterior.predictiveSamples(candX, {
           consistentMasks: true,
           onProgress: (q) => report(round, 'acquiring', 0.85 + 0.1 * q.fraction),
@@ -155,7 +150,7 @@ export async function runActiveLearning(
               features = pixelFeatures(req.poolX, per, rows);
               dim = per;
             } else {
-              const f = await posterior.features(gather(req.poolX, per, rows));
+              const f = await posterior.features(gatherRows(req.poolX, per, rows));
               features = f.features;
               dim = f.shape[1];
             }

@@ -69,6 +69,7 @@ import {
 import { glmVarianceOp, probitTensor, sampleLinearWeights, stackedLogits } from '../laplace/tensors.ts';
 import { standardNormal } from '../linalg/random.ts';
 import { deriveSeed, permutation } from '../util/random.ts';
+import { gatherRows } from '../util/rows.ts';
 import { countImages, imagesToTensor, yieldToEventLoop } from '../util/tensors.ts';
 import { meanProbs } from '../acquisition/base.ts';
 import { evaluate } from '../metrics.ts';
@@ -96,18 +97,6 @@ function argmin(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] < values[best]) best = i;
   return best;
-}
-
-/** Images x [N, H, W, C] at `rows`, in that order → [rows.length, H, W, C]. */
-function gatherImages(x: Uint8Array, [h, w, c]: [number, number, number], rows: Int32Array): Uint8Array {
-  const per = h * w * c;
-  const out = new Uint8Array(rows.length * per);
-  rows.forEach((r, i) => out.set(x.subarray(r * per, (r + 1) * per), i * per));
-  return out;
-}
-
-function gatherLabels(y: Int32Array, rows: Int32Array): Int32Array {
-  return Int32Array.from(rows, (r) => y[r]);
 }
 
 /** Parameters of the Gal CNN for the given input (conv 4×4 → conv 4×4 → pool 2 → 128 → C). */
@@ -350,8 +339,9 @@ export class LaplacePosterior extends Posterior<GalCnn> {
       const fold = new LaplacePosterior({ ...this.options, priorPrecision: undefined, priorPrecisionMethod: 'marglik', seed: deriveSeed(this.seed, 0xcf + k + 1) });
       try {
         const onProgress = opts.onProgress && ((p: FitProgress) => opts.onProgress!({ ...p, fraction: (k + p.fraction) / 2 }));
-        await fold.fit(gatherImages(x, this.imageShape, train), gatherLabels(y, train), { ...opts, onProgress });
-        const nll = await fold.validationNll(gatherImages(x, this.imageShape, held), gatherLabels(y, held));
+        const per = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
+        await fold.fit(gatherRows(x, per, train), gatherRows(y, 1, train), { ...opts, onProgress });
+        const nll = await fold.validationNll(gatherRows(x, per, held), gatherRows(y, 1, held));
         nll.forEach((v, i) => (total[i] += v * held.length));
       } finally {
         fold.dispose();
