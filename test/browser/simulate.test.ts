@@ -34,6 +34,13 @@ async function fillOptions(page: Page, options: { dataset: string; initial: numb
   await page.fill(tid('sim-out'), options.out ?? '');
 }
 
+/** Picks `value` in the MUI select marked `testId`. */
+async function choose(page: Page, testId: string, value: string | number): Promise<void> {
+  await page.click(`${tid(testId)} [role="combobox"]`);
+  await page.click(`li[role="option"][data-value="${value}"]`);
+  await page.waitForSelector('[role="listbox"]', { state: 'detached' });
+}
+
 describe('the Simulate tab in the browser', { skip: skip ?? false, timeout: 180_000 }, () => {
   let work: string;
   let dataset: string;
@@ -87,6 +94,7 @@ describe('the Simulate tab in the browser', { skip: skip ?? false, timeout: 180_
     await page.fill(tid('sim-poolSize'), '20');
     await page.fill(tid('sim-poolSubset'), '9');
     await page.fill(tid('sim-priorPrecision'), '2.5');
+    await choose(page, 'sim-prior', 'laplace');
     await page.fill(tid('sim-untilAccuracy'), '150');
     assert.match((await page.textContent(`${tid('simulate-form')} .MuiFormHelperText-root.Mui-error`)) ?? '', /percentage above 0, at most 100/);
     assert.ok(await page.isDisabled(tid('sim-start')), 'an accuracy above 100% is refused before starting');
@@ -124,12 +132,14 @@ describe('the Simulate tab in the browser', { skip: skip ?? false, timeout: 180_
       { pool: 20, test: 8, samples: 3, seed: 7, poolSubset: 9, priorPrecision: 2.5, untilAccuracy: null },
     );
     assert.equal(summary.options.testCsv, path.join(dataset, 'held-out.csv'));
+    assert.equal(summary.options.prior, 'laplace');
     await page.locator(curve).scrollIntoViewIfNeeded();
     await screenshot(page, 'simulate-01-results');
   });
 
   it('cancels a long simulation: the job ends cancelled, the rounds measured so far are shown, and the form is usable again', async () => {
     for (const key of ['testCsv', 'samples', 'seed', 'poolSize', 'poolSubset', 'priorPrecision']) await page.fill(tid(`sim-${key}`), '');
+    await choose(page, 'sim-prior', 'gaussian');
     await fillOptions(page, { dataset, initial: 4, step: 2, rounds: 50, seeds: 3, epochs: 100 });
     await page.click(tid('sim-start'));
     await page.waitForSelector(tid('sim-cancel'));
