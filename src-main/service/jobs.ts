@@ -14,7 +14,7 @@ export type JobRunner = (control: JobControl) => Promise<JobResult>;
 /** Thrown by a runner that was cancelled or failed part-way with results worth keeping (the job's `result`). */
 export class PartialResultError extends Error {
   constructor(
-    readonly reason: unknown,
+    reason: unknown,
     readonly result: JobResult,
   ) {
     super(reason instanceof Error ? reason.message : String(reason));

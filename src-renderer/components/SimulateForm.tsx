@@ -10,7 +10,8 @@ export type SimulateSpec = Extract<JobSpecT, { kind: 'simulate' }>;
 type Acquisition = z.infer<typeof SimulateAcquisitionName>;
 type WarmStart = 'none' | 'random' | 'kcenter';
 type IntegerKey = 'initial' | 'step' | 'rounds' | 'seeds' | 'seed' | 'epochs' | 'samples' | 'poolSize' | 'poolSubset' | 'testSize' | 'warmStartRounds';
-type DecimalKey = 'priorPrecision' | 'untilAccuracy';
+const DECIMAL_KEYS = ['priorPrecision', 'untilAccuracy'] as const;
+type DecimalKey = (typeof DECIMAL_KEYS)[number];
 
 /** Every field as typed; an empty number or path means the service's default. */
 interface Fields extends Record<IntegerKey | DecimalKey, string> {
@@ -123,7 +124,7 @@ export function SimulateForm({ running, onStart, onCancel }: Props) {
   };
   const toggle = (a: Acquisition, on: boolean) => set('acquisitions', on ? [...fields.acquisitions, a] : fields.acquisitions.filter((x) => x !== a));
   const numberField = (key: IntegerKey | DecimalKey, label: string, placeholder?: string, width = 120) => {
-    const decimal = key === 'priorPrecision' || key === 'untilAccuracy';
+    const decimal = (DECIMAL_KEYS as readonly string[]).includes(key);
     return (
       <TextField
         size="small"
