@@ -43,6 +43,16 @@ export const MAIN_EXTERNALS = [
 ];
 export const PRELOAD_EXTERNALS = ['electron'];
 
+const COMMON = {
+  absWorkingDir: root,
+  bundle: true,
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  metafile: true,
+};
+
 const IMPORT_META_URL = '__episteme_import_meta_url';
 const NODE_SHIM = `var ${IMPORT_META_URL} = require("node:url").pathToFileURL(__filename).href;`;
 
@@ -140,6 +150,52 @@ function contractNamesOnly(names) {
 }
 
 /**
+ * Bundles src-main entry points for Node (cjs, @tensorflow/* and the native addons external, worker URLs
+ * rewritten) into outDir, and copies beside them what the bundled code looks for at run time: migrations/
+ * and the native kernels' addon when built. Shared by the Electron main bundle and the CLI bundle.
+ * @param {{ outDir: string, entryPoints: Record<string, string>, external?: string[], logLevel?: import('esbuild').LogLevel }} options
+ * @returns {Promise<{ externals: string[] }>} the bare module names the bundles require at run time
+ */
+export async function buildNodeBundles({ outDir, entryPoints, external = MAIN_EXTERNALS, logLevel = 'warning' }) {
+  const result = await build({
+    ...COMMON,
+    entryPoints,
+    outdir: outDir,
+    logLevel,
+    platform: 'node',
+    target: 'node22',
+    external,
+    define: {
+      'import.meta.url': IMPORT_META_URL,
+      'import.meta.dirname': '__dirname',
+      'import.meta.filename': '__filename',
+    },
+    banner: { js: NODE_SHIM },
+    logOverride: { 'empty-import-meta': 'error' },
+    plugins: [rewriteWorkerUrls()],
+  });
+  fs.cpSync(path.join(root, 'migrations'), path.join(outDir, 'migrations'), { recursive: true });
+  copyNativeAddon(outDir);
+  const externals = new Set();
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const imported of output.imports) {
+      if (imported.external && !imported.path.startsWith('node:') && !builtinModules.includes(imported.path)) externals.add(imported.path);
+    }
+  }
+  return { externals: [...externals].sort() };
+}
+
+export const NATIVE_ADDON = path.join(root, 'src-main/bdl/native/build/Release/episteme_kernels.node');
+
+/** Copies the native kernels' addon, when built, to <outDir>/native/ (src-main/bdl/native/index.ts looks there beside a bundle). */
+export function copyNativeAddon(outDir) {
+  if (!fs.existsSync(NATIVE_ADDON)) return false;
+  fs.mkdirSync(path.join(outDir, 'native'), { recursive: true });
+  fs.copyFileSync(NATIVE_ADDON, path.join(outDir, 'native', 'episteme_kernels.node'));
+  return true;
+}
+
+/**
  * @param {{ outDir?: string, logLevel?: import('esbuild').LogLevel }} [options]  outDir: default dist/electron
  * @returns {Promise<{ outDir: string, main: string, preload: string, workers: string[], missingWorkers: string[], externals: string[] }>}
  *   externals: the bare module names the main-side bundles require at run time.
@@ -153,36 +209,13 @@ export async function buildElectron(options = {}) {
   const { entries: workers, missing } = workerEntries();
   const names = await contractNames();
   for (const file of missing) console.warn(`[build-electron] worker entry not found, not bundled: ${file}`);
-  const common = {
-    absWorkingDir: root,
-    bundle: true,
-    outdir: outDir,
-    outExtension: { '.js': '.cjs' },
-    format: 'cjs',
-    sourcemap: 'linked',
-    legalComments: 'none',
-    logLevel,
-    metafile: true,
-  };
 
-  const [mainResult] = await Promise.all([
+  const [{ externals }] = await Promise.all([
+    buildNodeBundles({ outDir, entryPoints: { main: path.join(root, 'src-main/electron/main.ts'), ...workers }, logLevel }),
     build({
-      ...common,
-      entryPoints: { main: path.join(root, 'src-main/electron/main.ts'), ...workers },
-      platform: 'node',
-      target: 'node22',
-      external: MAIN_EXTERNALS,
-      define: {
-        'import.meta.url': IMPORT_META_URL,
-        'import.meta.dirname': '__dirname',
-        'import.meta.filename': '__filename',
-      },
-      banner: { js: NODE_SHIM },
-      logOverride: { 'empty-import-meta': 'error' },
-      plugins: [rewriteWorkerUrls()],
-    }),
-    build({
-      ...common,
+      ...COMMON,
+      outdir: outDir,
+      logLevel,
       entryPoints: { preload: path.join(root, 'src-main/electron/preload.ts') },
       // A sandboxed preload has no Node: platform browser makes any node: import a build error.
       platform: 'browser',
@@ -193,26 +226,13 @@ export async function buildElectron(options = {}) {
     }),
   ]);
 
-  fs.cpSync(path.join(root, 'migrations'), path.join(outDir, 'migrations'), { recursive: true });
-  const addon = path.join(root, 'src-main/bdl/native/build/Release/episteme_kernels.node');
-  if (fs.existsSync(addon)) {
-    fs.mkdirSync(path.join(outDir, 'native'));
-    fs.copyFileSync(addon, path.join(outDir, 'native', 'episteme_kernels.node'));
-  }
-
-  const externals = new Set();
-  for (const output of Object.values(mainResult.metafile.outputs)) {
-    for (const imported of output.imports) {
-      if (imported.external && !imported.path.startsWith('node:') && !builtinModules.includes(imported.path)) externals.add(imported.path);
-    }
-  }
   return {
     outDir,
     main: path.join(outDir, 'main.cjs'),
     preload: path.join(outDir, 'preload.cjs'),
     workers: Object.keys(workers).map((name) => path.join(outDir, `${name}.cjs`)),
     missingWorkers: missing,
-    externals: [...externals].sort(),
+    externals,
   };
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds the optional native kernels (src-main/bdl/native, Node-API C++) with node-gyp; run by
- * `npm install` (postinstall) and by `npm run build:native`.
+ * `npm install` (postinstall, before the bundles are built) and by `npm run build:native`.
  *
  * Never fails the install: without a C++ toolchain (or with EPISTEME_NATIVE=0) Episteme trains on
  * the wasm backend's XNNPACK kernels alone, about 6× slower on the standard round.
@@ -31,6 +31,9 @@ const result = candidates.length
 
 if (result.status === 0) {
   console.log(`episteme: native kernels built (${path.relative(root, path.join(dir, 'build', 'Release', 'episteme_kernels.node'))})`);
+  // The CLI bundle loads its own copy (dist/cli/native/); refresh it rather than rebuild the bundle.
+  const cliDir = path.join(root, 'dist', 'cli');
+  if (fs.existsSync(cliDir)) (await import('./build-electron.mjs')).copyNativeAddon(cliDir);
 } else {
   console.warn(
     'episteme: the native kernels could not be built (a C++ compiler and Node headers are needed);\n' +

@@ -1,6 +1,8 @@
-// Builds what the app serves: the renderer bundle, and the Electron main and preload bundles.
+// Builds what the app and the command line run: the renderer bundle, the Electron main and preload
+// bundles, and the CLI bundle (dist/cli, what bin/episteme runs). Also run by `npm install` (postinstall).
+import { buildCli } from './build-cli.mjs';
 import { buildElectron } from './build-electron.mjs';
 import { buildRenderer } from './build-renderer.mjs';
 
 await buildRenderer();
-await buildElectron();
+await Promise.all([buildElectron(), buildCli()]);

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gaussianSource } from './optim/sgld.ts';
 import { DEFAULT_SEED, deriveSeed, mulberry32 } from './util/random.ts';
+import { PRIOR_CHECK_LIMITS } from './priorCheckLimits.ts';
 
 export type FunctionPrior = 'gaussian' | 'laplace';
 export type Activation = 'tanh' | 'relu';
@@ -51,8 +52,6 @@ export interface PriorNetworks {
   /** Layers 1 … depth + 1 (the last maps to the scalar output). */
   layers: PriorLayer[];
 }
-
-export const PRIOR_CHECK_LIMITS = { samples: 10_000, width: 1000, depth: 8, sigma: 100, grid: 10_000 } as const;
 
 function resolve(o: PriorNetworkOptions) {
   const r = {

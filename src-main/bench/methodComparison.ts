@@ -18,11 +18,10 @@ import { createPosterior, deserializePosterior } from '../bdl/posterior/registry
 import type { Posterior } from '../bdl/posterior/base.ts';
 import { LaplacePosterior } from '../bdl/posterior/laplace.ts';
 import { LastLayerPosterior } from '../bdl/posterior/lastLayer.ts';
-import type { Method, PosteriorOptions } from '../bdl/posterior/types.ts';
+import type { PosteriorOptions } from '../bdl/posterior/types.ts';
 import { trainMnistBackbone } from './mnistBackbone.ts';
+import { COMPARED_METHODS, type ComparedMethod } from './comparedMethods.ts';
 
-export const COMPARED_METHODS = ['map', 'mc-dropout', 'ensemble', 'vi', 'ivon', 'sgld', 'laplace', 'last-layer', 'dkl', 'lora-ensemble', 'lora-laplace'] as const satisfies readonly Method[];
-export type ComparedMethod = (typeof COMPARED_METHODS)[number];
 const POST_HOC: ReadonlySet<ComparedMethod> = new Set(['mc-dropout', 'laplace', 'last-layer']);
 const ON_BACKBONE: ReadonlySet<ComparedMethod> = new Set(['lora-ensemble', 'lora-laplace']);
 /**

@@ -3,10 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { importThroughput } from '../bench/importThroughput.ts';
-import { interactiveBench, interactiveBenchText } from '../bench/interactive.ts';
-import { standardRound, type RoundResult } from '../bench/standardRound.ts';
-import { findTorchPython, torchRound, type TorchRound } from '../bench/torchReference.ts';
+import type { RoundResult } from '../bench/standardRound.ts';
+import type { TorchRound } from '../bench/torchReference.ts';
 import { parseIntOption } from './main.ts';
 import { fixed, printResult, table } from './output.ts';
 import { progressBar } from './progress.ts';
@@ -24,9 +22,19 @@ export function registerBenchCommand(program: Command): void {
     .option('--pool-rank <n>', 'pool size for the last-layer ranking benchmark (0 to skip)', parseIntOption(0, 10_000_000), 100_000)
     .option('--rounds-memory <n>', 'consecutive rounds for the memory benchmark (0 to skip; 10 for the README figure)', parseIntOption(0, 1000), 0)
     .option('--memory-epochs <n>', 'training epochs per memory round', parseIntOption(1, 500), 2)
+    .option('--cli-runs <n>', 'runs of each command in the CLI start-up benchmark (0 to skip)', parseIntOption(0, 1000), 5)
     .option('--json', 'print JSON')
-    .action(async (opts: { mnist: string; epochs: number; importFiles: number; torch: boolean; poolRank: number; roundsMemory: number; memoryEpochs: number; json?: boolean }) => {
+    .action(async (opts: { mnist: string; epochs: number; importFiles: number; torch: boolean; poolRank: number; roundsMemory: number; memoryEpochs: number; cliRuns: number; json?: boolean }) => {
       if (!fs.existsSync(path.join(opts.mnist, 't10k-images-idx3-ubyte.gz'))) throw new Error(`no MNIST t10k in ${opts.mnist} (give --mnist <dir>)`);
+      const [{ cliStartup }, { importThroughput }, { interactiveBench, interactiveBenchText }, { standardRound }, { findTorchPython, torchRound }] = await Promise.all([
+        import('../bench/cliStartup.ts'),
+        import('../bench/importThroughput.ts'),
+        import('../bench/interactive.ts'),
+        import('../bench/standardRound.ts'),
+        import('../bench/torchReference.ts'),
+      ]);
+      // First, while nothing of the benchmark runs beside it.
+      const cli = opts.cliRuns > 0 ? await cliStartup(opts.cliRuns) : null;
       const bar = progressBar('round', !opts.json && process.stderr.isTTY === true);
       const { features, ...round } = await standardRound(opts.mnist, { epochs: opts.epochs, onProgress: (p) => bar.update(p.fraction, p.phase) });
       const episteme: RoundResult = round;
@@ -51,6 +59,7 @@ export function registerBenchCommand(program: Command): void {
         },
         import: imports,
         interactive,
+        cli,
       };
       printResult(!!opts.json, result, () =>
         [
@@ -67,6 +76,7 @@ export function registerBenchCommand(program: Command): void {
           result.ratios ? `Episteme / PyTorch: ${fixed(result.ratios.roundVsTorchNaive, 2)} (naive), ${fixed(result.ratios.roundVsTorchTrunkOnce, 2)} (trunk once)` : 'PyTorch not found: no reference (install python3-torch)',
           imports ? `import: ${imports.files} PNG files in ${fixed(imports.seconds, 1)} s = ${fixed(imports.filesPerSecond, 0)} files/s` : '',
           ...interactiveBenchText(interactive),
+          cli ? `CLI start-up (${cli.mode}, median of ${cli.runs}): --help ${fixed(cli.helpSeconds, 2)} s, label ${fixed(cli.labelSeconds, 2)} s` : '',
         ].join('\n'),
       );
     });

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { initBackend } from '../bdl/backend.ts';
-import { COMPARED_METHODS, compareMethods, type ComparedMethod } from '../bench/methodComparison.ts';
+import { COMPARED_METHODS, type ComparedMethod } from '../bench/comparedMethods.ts';
 import { DEFAULT_MNIST } from './benchCommand.ts';
 import { parseIntOption } from './main.ts';
 import { fixed, printResult, table } from './output.ts';
@@ -27,6 +26,7 @@ export function registerCompareCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { mnist: string; methods?: ComparedMethod[]; labels: number; epochs: number; seed: number; json?: boolean }) => {
       if (!fs.existsSync(path.join(opts.mnist, 't10k-images-idx3-ubyte.gz'))) throw new Error(`no MNIST t10k in ${opts.mnist} (give --mnist <dir>)`);
+      const [{ initBackend }, { compareMethods }] = await Promise.all([import('../bdl/backend.ts'), import('../bench/methodComparison.ts')]);
       const backend = await initBackend('auto');
       const log = (message: string) => {
         if (!opts.json) process.stderr.write(`${message}\n`);

@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { findImageByPath } from '../db/images.ts';
 import { openProject } from '../db/project.ts';
 import { cachePath } from '../import/cache.ts';
-import { importPaths } from '../import/importer.ts';
 import { backupProject, restoreProject } from '../maintenance/backup.ts';
 import { checkProject } from '../maintenance/check.ts';
 import { printResult } from './output.ts';
@@ -47,6 +46,7 @@ export function registerMaintenanceCommands(program: Command): void {
         if (opts.repair && (report.damagedCache.length || report.missingCache.length)) {
           const broken = [...report.damagedCache, ...report.missingCache].filter((p) => fs.existsSync(p));
           for (const file of broken) fs.rmSync(cachePath(project, findImageByPath(project.db, file)!.sha256, 'input'), { force: true });
+          const { importPaths } = await import('../import/importer.ts');
           await importPaths(project, broken);
           report = checkProject(project);
         }

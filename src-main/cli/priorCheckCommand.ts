@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import sharp from 'sharp';
-import { initBackend } from '../bdl/backend.ts';
-import { PRIOR_CHECK_LIMITS, type FunctionPrior } from '../bdl/priorPredictive.ts';
-import { priorCheckPlot } from '../plots/priorCheckSvg.ts';
+import { PRIOR_CHECK_LIMITS } from '../bdl/priorCheckLimits.ts';
+import type { FunctionPrior } from '../bdl/priorPredictive.ts';
 import { parseIntOption } from './main.ts';
 import { printResult } from './output.ts';
 
@@ -17,8 +15,10 @@ function parseSigma(value: string): number {
 /** Writes the check's SVG, or a PNG rasterised from it when `out` ends in .png. */
 export async function writePriorCheck(out: string, svg: string): Promise<void> {
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  if (out.toLowerCase().endsWith('.png')) await sharp(Buffer.from(svg), { density: 144 }).png().toFile(out);
-  else fs.writeFileSync(out, svg);
+  if (out.toLowerCase().endsWith('.png')) {
+    const { default: sharp } = await import('sharp');
+    await sharp(Buffer.from(svg), { density: 144 }).png().toFile(out);
+  } else fs.writeFileSync(out, svg);
 }
 
 export function registerPriorCheckCommand(program: Command): void {
@@ -38,6 +38,7 @@ export function registerPriorCheckCommand(program: Command): void {
       if (opts.prior !== 'gaussian' && opts.prior !== 'laplace') throw new Error('--prior must be gaussian or laplace (spike-slab is a prior on the input layer of the image model: use it with train)');
       if (!(opts.sigmaW > 0)) throw new Error('--sigma-w must be > 0');
       if (!/\.(svg|png)$/i.test(opts.out)) throw new Error('--out must end in .svg or .png');
+      const [{ initBackend }, { priorCheckPlot }] = await Promise.all([import('../bdl/backend.ts'), import('../plots/priorCheckSvg.ts')]);
       await initBackend('auto');
       const plot = await priorCheckPlot({
         prior: opts.prior as FunctionPrior,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openProject } from '../db/project.ts';
-import { rerankProject, type RerankModel } from '../ranking/rerank.ts';
+import type { RerankModel } from '../ranking/rerank.ts';
 import { parseIntOption } from './main.ts';
 import { fixed, printResult } from './output.ts';
 
@@ -16,6 +16,7 @@ export function registerRerankCommand(program: Command): void {
       if (opts.model !== 'linear' && opts.model !== 'logistic') throw new Error("--model must be 'linear' or 'logistic'");
       const project = openProject(dir);
       try {
+        const { rerankProject } = await import('../ranking/rerank.ts');
         const r = await rerankProject(project, { model: opts.model as RerankModel, samples: opts.samples, seed: opts.seed });
         printResult(!!opts.json, r, () =>
           [

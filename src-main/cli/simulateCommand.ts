@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { SIMULATE_DEFAULTS } from '../service/contract.ts';
-import { simulate } from '../simulate/simulate.ts';
 import { writeSimulationOutputs } from '../simulate/report.ts';
 import { SIM_METHODS, SIMULATE_ACQUISITIONS, DEFAULT_SIM_ACQUISITIONS, type RoundRecord, type SimAcquisition, type SimulateOptions, type SimulationResult } from '../simulate/types.ts';
 import { parseIntOption } from './main.ts';
@@ -160,6 +159,7 @@ export function registerSimulateCommand(program: Command): void {
       const out = opts.out ? path.resolve(opts.out) : null;
       let partial: SimulationResult | null = null;
       try {
+        const { simulate } = await import('../simulate/simulate.ts');
         const result = await simulate(options, {
           signal: controller.signal,
           onPartial: (p) => (partial = p),
