@@ -10,7 +10,7 @@ import { MethodSelect, needsBackbone, type Method } from './MethodSelect.tsx';
 import { PriorSelect, type Prior } from './PriorSelect.tsx';
 
 /** The contract takes absolute paths only (POSIX, drive letter or UNC). */
-const isAbsolutePath = (p: string) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(p);
+export const isAbsolutePath = (p: string) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(p);
 
 /** Train a model version: a job with epoch, loss and time left; cancellable. */
 export function TrainPanel({ onTrained }: { onTrained(): void }) {

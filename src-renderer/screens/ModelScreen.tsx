@@ -4,6 +4,7 @@ import type { Response } from '../../src-main/service/contract.ts';
 import { useClient } from '../client/ClientContext.tsx';
 import { CLASSIFICATION_METRICS, MetricCurveChart, REGRESSION_METRICS } from '../components/MetricCurveChart.tsx';
 import { ReliabilityChart } from '../components/ReliabilityChart.tsx';
+import { EvaluatePanel } from '../components/EvaluatePanel.tsx';
 import { GpVersionFacts } from '../components/GpVersionFacts.tsx';
 import { PriorCheckPanel } from '../components/PriorCheckPanel.tsx';
 import { TrainPanel } from '../components/TrainPanel.tsx';
@@ -57,6 +58,11 @@ export function ModelScreen() {
             {project.task === 'regression' ? <GpVersionFacts version={version} /> : <ReliabilityChart version={version} />}
           </Paper>
         </Stack>
+        {project.task === 'classification' && (models?.versions.length ?? 0) > 0 && (
+          <Paper variant="outlined" sx={{ p: 2 }}>
+            <EvaluatePanel />
+          </Paper>
+        )}
         <Paper variant="outlined" sx={{ p: 2 }}>
           <PriorCheckPanel />
         </Paper>

@@ -13,6 +13,24 @@ function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name));
 }
 
+/** The clinical report of `evaluate --json` agrees with itself: counts, accuracy, prevalence, intervals, today's metrics. */
+function assertClinicalConsistent(report: any, n: number): void {
+  const c = report.clinical;
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  assert.equal(c.n, n);
+  assert.equal(sum(c.confusion.flat()), n, 'the confusion matrix counts every image once');
+  assert.ok(Math.abs(c.accuracy.value - sum(c.confusion.map((row: number[], k: number) => row[k])) / n) < 1e-12, 'accuracy is its trace / N');
+  assert.deepEqual(c.prevalence.counts, c.confusion.map(sum), 'prevalence: the rows of the confusion matrix');
+  assert.ok(Math.abs(sum(c.prevalence.shares) - 1) < 1e-12);
+  for (const name of ['accuracy', 'balancedAccuracy', 'auroc', 'sensitivity', 'specificity', 'ppv', 'npv', 'nll', 'ece', 'brier']) {
+    const e = c[name];
+    assert.ok(e && 'value' in e && 'low' in e && 'high' in e, `${name} is reported`);
+    if (e.value !== null && e.low !== null) assert.ok(e.low - 1e-12 <= e.value && e.value <= e.high + 1e-12, `${name}: ${JSON.stringify(e)}`);
+  }
+  for (const name of ['nll', 'ece', 'brier']) assert.ok(Math.abs(c[name].value - report.metrics[name]) < 1e-9, `${name} as in metrics`);
+  assert.equal(c.perClass.length, c.classes.length);
+}
+
 test('the whole loop through the CLI on generated images', async () => {
   const root = tempDir();
   const project = path.join(root, 'project');
@@ -50,6 +68,24 @@ test('the whole loop through the CLI on generated images', async () => {
   const byMargin = await epistemeJson(['rank', project, '--acquisition', 'margin', '--top', '5']);
   for (let i = 1; i < byMargin.rows.length; i++) assert.ok(byMargin.rows[i - 1].score <= byMargin.rows[i].score, 'margin: smallest first');
 
+  // evaluate on the 20 images without a class label (the one marked skip among them)
+  const evalCsv = path.join(root, 'evaluate.csv');
+  fs.writeFileSync(evalCsv, formatCsv([['path', 'label'], ...images.slice(40).map((i) => [i.file, i.label])]));
+  const evaluated = await epistemeJson(['evaluate', project, '--labels', evalCsv, '--bootstrap', '300']);
+  assertClinicalConsistent(evaluated, 20);
+  assert.equal(evaluated.clinical.accuracy.value, evaluated.metrics.accuracy, 'at the argmax, the same accuracy as before');
+  assert.deepEqual(evaluated.clinical.operatingPoint, { rule: 'argmax' });
+  assert.equal(evaluated.clinical.classes[evaluated.clinical.positiveClass], 'rings');
+  const atThreshold = await epistemeJson(['evaluate', project, '--labels', evalCsv, '--threshold', '0.9', '--positive', 'bars', '--bootstrap', '0']);
+  assertClinicalConsistent(atThreshold, 20);
+  assert.deepEqual(atThreshold.clinical.operatingPoint, { rule: 'threshold', threshold: 0.9, positiveClass: 0 });
+  const [bars] = atThreshold.clinical.confusion;
+  assert.equal(atThreshold.clinical.sensitivity.value, bars[0] / (bars[0] + bars[1]), 'sensitivity of bars: its row of the confusion matrix');
+  assert.equal(atThreshold.clinical.auroc.low, null, 'no interval with --bootstrap 0');
+  const human = await episteme(['evaluate', project, '--labels', evalCsv, '--bootstrap', '50']);
+  assert.equal(human.code, 0, human.stderr);
+  for (const text of ['95% interval', 'AUROC (rings)', 'sensitivity (rings)', 'confusion matrix (rows: true class', 'prevalence: bars']) assert.ok(human.stdout.includes(text), `${text} in:\n${human.stdout}`);
+
   const status = await epistemeJson(['status', project]);
   assert.deepEqual(status.perClass.map((c: { count: number }) => c.count), [20, 20]);
   assert.equal(status.models.length, 1);
@@ -80,6 +116,14 @@ test('bad input to the CLI gives a clear error and exit code 1', async () => {
   const untrained = await episteme(['train', path.join(root, 'p2')]);
   assert.equal(untrained.code, 1);
   assert.match(untrained.stderr, /at least 2 labelled images/);
+  const csv = path.join(root, 'any.csv');
+  const badThreshold = await episteme(['evaluate', path.join(root, 'p2'), '--labels', csv, '--threshold', '1.5']);
+  assert.equal(badThreshold.code, 1);
+  assert.match(badThreshold.stderr, /--threshold must be in \(0, 1\), not 1.5/);
+  assert.match((await episteme(['evaluate', path.join(root, 'p2'), '--labels', csv, '--positive', 'c'])).stderr, /--positive "c" is not one of a, b/);
+  await epistemeJson(['init', path.join(root, 'p3'), '--classes', 'a,b,c']);
+  assert.match((await episteme(['evaluate', path.join(root, 'p3'), '--labels', csv, '--threshold', '0.5'])).stderr, /--threshold is for two-class projects; this one has 3 classes/);
+  assert.match((await episteme(['evaluate', path.join(root, 'p3'), '--labels', csv, '--bootstrap', '-1'])).stderr, /--bootstrap/);
 });
 
 test('on real data: 500 MNIST digits as PNG plus the DICOM samples, 100 labels, train, rank, export, evaluate', { skip: skipWithoutShared(sharedMnist) || skipWithoutShared(sharedDicom) }, async () => {
