@@ -14,16 +14,10 @@ export * from './acquisition/index.ts';
 export * as gp from './gp/index.ts';
 export * as laplace from './laplace/index.ts';
 export { ECE_BINS, evaluate, type Evaluation, type ReliabilityBin } from './metrics.ts';
-export {
-  buildGalCnn,
-  GAL_CNN_CHANNELS,
-  GAL_CNN_IMAGE_SIZES,
-  GAL_CNN_LAYERS,
-  GalCnn,
-  type DropoutMode,
-  type GalCnnConfig,
-  type HeadOptions,
-} from './models/galCnn.ts';
+export { buildGalCnn, GAL_CNN_LAYERS, type GalCnnConfig } from './models/galCnn.ts';
+export { buildNetwork, ConvNet, RESNET_LAYERS, type DropoutMode, type HeadOptions, type NetworkConfig } from './models/convNet.ts';
+export { buildResNet, groupNorm, ResidualTrunk, residualTrunkWith } from './models/resnet.ts';
+export * from './architectures.ts';
 export { MCDropout, dropoutMask, type MCDropoutKwargs } from './models/mcDropout.ts';
 export { registerWasmTrainingKernels, WASM_EXTRA_KERNELS } from './kernels/index.ts';
 export { parseIdxImages, parseIdxLabels, readMnist, sliceMnist, type MnistSet } from './data/mnist.ts';

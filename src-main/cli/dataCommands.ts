@@ -1,11 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { Architecture } from '../bdl/architectures.ts';
+import { ARCHITECTURE_HELP, parseArchitecture } from './architectureOption.ts';
 import { addLabel } from '../db/labels.ts';
 import { findImageByPath, getImage } from '../db/images.ts';
 import { initProject, openProject, IMAGE_SIZES, TASKS, type Channels, type ImageSize, type Task } from '../db/project.ts';
-import { createDemoProject } from '../demo/demo.ts';
-import { exportProject, type ExportFormat } from '../export/exporter.ts';
-import { importLabelsCsv, importPaths, type ImportSummary } from '../import/importer.ts';
+import type { ExportFormat } from '../export/exporter.ts';
+import type { ImportSummary } from '../import/importer.ts';
 import { projectStatus } from '../project/status.ts';
 import { parseTargetValue } from '../regression/values.ts';
 import { parseIntOption, parseNumberOption } from './main.ts';
@@ -31,8 +32,9 @@ export function registerDataCommands(program: Command): void {
     .option('--name <name>', 'project name (default: the folder name)')
     .option('--image-size <n>', `model input size: ${IMAGE_SIZES.join('|')}`, parseIntOption(28, 224), 64)
     .option('--channels <n>', '1 (grayscale) or 3 (RGB)', parseIntOption(1, 3), 1)
+    .option('--architecture <name>', `classification: ${ARCHITECTURE_HELP}; changeable later with \`architecture\``, parseArchitecture)
     .option('--json', 'print JSON')
-    .action((dir: string, opts: { task: string; classes?: string; target?: string; unit?: string; min?: number; max?: number; name?: string; imageSize: number; channels: number; json?: boolean }) => {
+    .action((dir: string, opts: { task: string; classes?: string; target?: string; unit?: string; min?: number; max?: number; name?: string; imageSize: number; channels: number; architecture?: Architecture; json?: boolean }) => {
       if (!(TASKS as readonly string[]).includes(opts.task)) throw new Error(`--task must be ${TASKS.join(' or ')}`);
       const regression = opts.task === 'regression';
       if (regression && opts.classes) throw new Error('--classes is for classification projects; a regression project takes --target (and optionally --unit, --min, --max)');
@@ -46,12 +48,13 @@ export function registerDataCommands(program: Command): void {
         target: regression ? { name: opts.target!, unit: opts.unit, min: opts.min, max: opts.max } : undefined,
         imageSize: opts.imageSize as ImageSize,
         channels: opts.channels as Channels,
+        architecture: opts.architecture,
       });
       const info = { dir: project.dir, ...project.meta, classes: project.classes };
       project.close();
       const t = info.target;
       const what = t ? `regression of ${t.name}${t.unit ? ` (${t.unit})` : ''}${t.min !== null || t.max !== null ? ` in [${t.min ?? '−∞'}, ${t.max ?? '∞'}]` : ''}` : `classes ${info.classes.join(', ')}`;
-      printResult(!!opts.json, info, () => `created project "${info.name}" in ${info.dir} (${info.imageSize}×${info.imageSize}×${info.channels}; ${what})`);
+      printResult(!!opts.json, info, () => `created project "${info.name}" in ${info.dir} (${info.imageSize}×${info.imageSize}×${info.channels}; ${what}${regression ? '' : `; network ${info.architecture}`})`);
     });
 
   program
@@ -64,6 +67,7 @@ export function registerDataCommands(program: Command): void {
       const project = openProject(dir);
       const bar = progressBar('import', !opts.json && process.stderr.isTTY === true);
       try {
+        const { importPaths } = await import('../import/importer.ts');
         const summary = await importPaths(project, paths, {
           labelsCsv: opts.labels,
           annotator: opts.annotator,
@@ -87,6 +91,7 @@ export function registerDataCommands(program: Command): void {
       const project = openProject(dir);
       try {
         if (opts.csv) {
+          const { importLabelsCsv } = await import('../import/importer.ts');
           const result = await importLabelsCsv(project, opts.csv, opts.annotator);
           printResult(!!opts.json, result, () => `labelled ${result.labelled}, failed ${result.failed.length}${result.failed.map((f) => `\n  failed: ${f.path}: ${f.message}`).join('')}`);
           if (result.failed.length) process.exitCode = 1;
@@ -163,6 +168,7 @@ export function registerDataCommands(program: Command): void {
       const project = openProject(dir);
       const bar = progressBar('export', !opts.json && process.stderr.isTTY === true);
       try {
+        const { exportProject } = await import('../export/exporter.ts');
         const result = await exportProject(project, out, {
           format: opts.format as ExportFormat,
           force: opts.force,
@@ -183,6 +189,7 @@ export function registerDataCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (dir: string, opts: { count: number; json?: boolean }) => {
       const bar = progressBar('demo', !opts.json && process.stderr.isTTY === true);
+      const { createDemoProject } = await import('../demo/demo.ts');
       const { project, summary } = await createDemoProject(dir, { count: opts.count, onProgress: (d, t) => bar.update(d / t, `${d}/${t}`) });
       bar.done();
       const value = { dir: project.dir, classes: project.classes, summary };

@@ -1,18 +1,35 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { openProject, type Project } from '../db/project.ts';
-import { evaluateOnCsv } from '../jobs/evaluation.ts';
-import { checkTrainPrior, trainAndScore } from '../jobs/training.ts';
+import type { Architecture } from '../bdl/architectures.ts';
+import { openProject, setArchitecture, type Project } from '../db/project.ts';
+import { ARCHITECTURE_HELP, describeArchitectures, parseArchitecture } from './architectureOption.ts';
 import { parsePrior, parsePriorPrecision, PRIOR_HELP, PRIOR_PRECISION_HELP, type PriorName } from './priorOptions.ts';
-import { evaluateRegressionOnCsv } from '../jobs/regressionEvaluation.ts';
 import { interval90 } from '../regression/interval.ts';
 import { QUEUE_ACQUISITIONS, rankedQueue, type QueueAcquisition } from '../ranking/queue.ts';
 import { METHOD_NAMES as METHODS, REGRESSION_METHOD_NAMES } from '../service/contract.ts';
-import { parseIntOption } from './main.ts';
+import { parseIntOption, parseNumberOption } from './main.ts';
 import { fixed, printResult, table } from './output.ts';
 import { progressBar } from './progress.ts';
+import { DEFAULT_BOOTSTRAP } from '../bdl/clinicalMetrics.ts';
+import { formatEvaluation } from './evaluateReport.ts';
 
 export function registerModelCommands(program: Command): void {
+  program
+    .command('architecture <dir> [name]')
+    .description(`show the project's network, or change it for later versions (trained versions keep theirs):\n${describeArchitectures()}`)
+    .option('--json', 'print JSON')
+    .action((dir: string, name: string | undefined, opts: { json?: boolean }) => {
+      const project = openProject(dir);
+      try {
+        const architecture = name === undefined ? project.meta.architecture : setArchitecture(project, parseArchitecture(name));
+        printResult(!!opts.json, { architecture, imageSize: project.meta.imageSize, channels: project.meta.channels }, () =>
+          `${name === undefined ? 'architecture' : 'architecture now'}: ${architecture} (${project.meta.imageSize} px, ${project.meta.channels} channel${project.meta.channels === 1 ? '' : 's'})`,
+        );
+      } finally {
+        project.close();
+      }
+    });
+
   program
     .command('train <dir>')
     .description('train a model version on the labelled images (in a worker thread), then score the unlabelled pool')
@@ -23,10 +40,12 @@ export function registerModelCommands(program: Command): void {
     .option('--backbone <path>', 'lora-ensemble, lora-laplace: a TF.js LayersModel folder (model.json + weight files) or its model.json')
     .option('--prior <prior>', PRIOR_HELP, parsePrior)
     .option('--prior-precision <tau>', PRIOR_PRECISION_HELP, parsePriorPrecision)
+    .option('--architecture <name>', `${ARCHITECTURE_HELP}; this version only (default: the project's, see \`architecture\`)`, parseArchitecture)
     .option('--json', 'print JSON')
-    .action(async (dir: string, opts: { method?: string; epochs?: number; seed: number; samples?: number; backbone?: string; prior?: PriorName; priorPrecision?: number; json?: boolean }) => {
+    .action(async (dir: string, opts: { method?: string; epochs?: number; seed: number; samples?: number; backbone?: string; prior?: PriorName; priorPrecision?: number; architecture?: Architecture; json?: boolean }) => {
       const known = [...METHODS, ...REGRESSION_METHOD_NAMES] as readonly string[];
       if (opts.method !== undefined && !known.includes(opts.method)) throw new Error(`--method must be one of ${known.join(', ')}`);
+      const { checkTrainPrior, trainAndScore } = await import('../jobs/training.ts');
       if (opts.method !== 'gp') checkTrainPrior((opts.method ?? 'mc-dropout') as (typeof METHODS)[number], opts.prior, opts.priorPrecision);
       const project = openProject(dir);
       const bar = progressBar('train', !opts.json && process.stderr.isTTY === true);
@@ -42,6 +61,7 @@ export function registerModelCommands(program: Command): void {
           backbone: opts.backbone,
           prior: opts.prior,
           priorPrecision: opts.priorPrecision,
+          architecture: opts.architecture,
           signal: controller.signal,
           onProgress: (p) => bar.update(p.fraction, p.phase === 'scoring' ? 'scoring' : p.epoch === undefined ? 'fitting the GP' : `epoch ${p.epoch}/${p.epochs} loss ${fixed(p.loss)}`),
         });
@@ -111,13 +131,21 @@ export function registerModelCommands(program: Command): void {
     .description('metrics of the latest model version on labelled images it was not trained on')
     .requiredOption('--labels <csv>', 'CSV with header path,label (paths relative to the CSV)')
     .option('--samples <n>', 'posterior samples', parseIntOption(1, 1000))
+    .option('--threshold <t>', 'two-class projects: positive when P(positive) ≥ t, in (0, 1) (default: the most probable class)', parseNumberOption)
+    .option('--positive <class>', 'two-class projects: the class sensitivity, PPV and AUROC are of (default: the second class)')
+    .option('--bootstrap <n>', `bootstrap resamples for the 95% intervals (default ${DEFAULT_BOOTSTRAP}); 0 for none`, parseIntOption(0, 100_000))
+    .option('--ordinal', 'the classes, in the project\'s order, are grades: adds quadratic weighted kappa and the mean absolute grade error')
     .option('--json', 'print JSON')
-    .action(async (dir: string, opts: { labels: string; samples?: number; json?: boolean }) => {
+    .action(async (dir: string, opts: { labels: string; samples?: number; threshold?: number; positive?: string; bootstrap?: number; ordinal?: boolean; json?: boolean }) => {
       const project = openProject(dir);
       const bar = progressBar('evaluate', !opts.json && process.stderr.isTTY === true);
       try {
+        const { checkEvaluateOptions, evaluateOnCsv } = await import('../jobs/evaluation.ts');
+        const clinical = { threshold: opts.threshold, positive: opts.positive, bootstrap: opts.bootstrap, ordinal: opts.ordinal };
         if (project.meta.task === 'regression') {
+          checkEvaluateOptions(project, clinical);
           if (opts.samples !== undefined) throw new Error('--samples is for classification models; the GP of a regression project predicts in closed form');
+          const { evaluateRegressionOnCsv } = await import('../jobs/regressionEvaluation.ts');
           const report = await evaluateRegressionOnCsv(project, opts.labels, { onProgress: (f) => bar.update(f) });
           bar.done();
           const m = report.metrics;
@@ -130,16 +158,9 @@ export function registerModelCommands(program: Command): void {
           );
           return;
         }
-        const report = await evaluateOnCsv(project, opts.labels, { samples: opts.samples, onProgress: (f) => bar.update(f) });
+        const report = await evaluateOnCsv(project, opts.labels, { samples: opts.samples, ...clinical, onProgress: (f) => bar.update(f) });
         bar.done();
-        const m = report.metrics;
-        printResult(!!opts.json, report, () =>
-          [
-            `model version ${report.modelVersionId} (${report.method}) on ${report.evaluated} images (${report.excludedAsLabelled} skipped as labelled in the project, ${report.failed.length} failed)`,
-            `accuracy ${fixed(m.accuracy)}${m.top5 === undefined ? '' : `, top-5 ${fixed(m.top5)}`}, NLL ${fixed(m.nll)}, ECE ${fixed(m.ece)}, Brier ${fixed(m.brier)}`,
-            ...report.failed.map((f) => `  failed: ${f.path}: [${f.code}] ${f.message}`),
-          ].join('\n'),
-        );
+        printResult(!!opts.json, report, () => formatEvaluation(report));
       } finally {
         project.close();
       }

@@ -1,3 +1,5 @@
+import type { Architecture } from '../bdl/architectures.ts';
+import { ARCHITECTURE_HELP, parseArchitecture } from './architectureOption.ts';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { SIMULATE_DEFAULTS } from '../service/contract.ts';
@@ -28,6 +30,7 @@ interface SimulateCliOptions {
   testCsv?: string;
   imageSize: number;
   channels: number;
+  architecture?: Architecture;
   warmStart?: string;
   warmStartRounds?: number;
   kcenterSpace: string;
@@ -111,6 +114,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--test-csv <csv>', 'image folders: held-out images (path,label) instead of a seeded 80/20 split')
     .option('--image-size <n>', 'image folders: model input size 28 | 64 | 128 | 224', parseIntOption(28, 224), 28)
     .option('--channels <n>', 'image folders: 1 (grayscale) or 3 (RGB)', parseIntOption(1, 3), 1)
+    .option('--architecture <name>', ARCHITECTURE_HELP, parseArchitecture)
     .option('--warm-start <kind>', 'random | kcenter: the first --warm-start-rounds rounds acquire at random or by k-centre greedy')
     .option('--warm-start-rounds <n>', `rounds of warm start (default ${SIMULATE_DEFAULTS.warmStartRounds})`, parseIntOption(0, 100_000))
     .option('--kcenter-space <space>', 'k-centre greedy on the network\'s "features" or raw "pixels"', 'features')
@@ -129,6 +133,7 @@ export function registerSimulateCommand(program: Command): void {
         testCsv: opts.testCsv,
         imageSize: opts.imageSize,
         channels: opts.channels as 1 | 3,
+        ...(opts.architecture !== undefined ? { architecture: opts.architecture } : {}),
         acquisitions: opts.acquisition ?? [...DEFAULT_SIM_ACQUISITIONS],
         method: opts.method as SimulateOptions['method'],
         ...(opts.backbone !== undefined ? { backbone: opts.backbone } : {}),

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { defaultArchitecture, validateArchitecture, type Architecture } from '../bdl/architectures.ts';
 import { migrate, readMigrations } from './migrations.ts';
 
 export const DB_FILE = 'episteme.sqlite';
@@ -22,6 +23,8 @@ export interface ProjectMeta {
   name: string;
   imageSize: ImageSize;
   channels: Channels;
+  /** The network classification trains (models/convNet.ts); changeable with {@link setArchitecture}. */
+  architecture: Architecture;
   createdAt: string;
   task: Task;
   /** Set for regression projects only. */
@@ -48,6 +51,8 @@ export interface InitOptions {
   target?: { name: string; unit?: string | null; min?: number | null; max?: number | null };
   imageSize?: ImageSize;
   channels?: Channels;
+  /** Default: gal-cnn at 28 px, resnet from 64 px up (defaultArchitecture). */
+  architecture?: Architecture;
 }
 
 export class ProjectError extends Error {}
@@ -101,22 +106,40 @@ export function initProject(dir: string, options: InitOptions): Project {
   if (!IMAGE_SIZES.includes(imageSize)) throw new ProjectError(`image size must be one of ${IMAGE_SIZES.join(', ')}`);
   const channels = options.channels ?? 1;
   if (channels !== 1 && channels !== 3) throw new ProjectError('channels must be 1 or 3');
+  const architecture = checkedArchitecture(options.architecture ?? defaultArchitecture(imageSize), imageSize, channels);
   if (isProjectDir(dir)) throw new ProjectError(`${dir} already holds a project`);
   fs.mkdirSync(dir, { recursive: true });
   const project = openProject(dir, { create: true });
   project.db.transaction(() => {
     project.db
       .prepare(
-        `INSERT INTO project (id, name, image_size, channels, created_at, task, target_name, target_unit, target_min, target_max)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO project (id, name, image_size, channels, architecture, created_at, task, target_name, target_unit, target_min, target_max)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(options.name ?? path.basename(path.resolve(dir)), imageSize, channels, new Date().toISOString(), task,
+      .run(options.name ?? path.basename(path.resolve(dir)), imageSize, channels, architecture, new Date().toISOString(), task,
         target?.name ?? null, target?.unit ?? null, target?.min ?? null, target?.max ?? null);
     const insertClass = project.db.prepare('INSERT INTO classes (idx, name) VALUES (?, ?)');
     classes.forEach((name, idx) => insertClass.run(idx, name));
   })();
   project.close();
   return openProject(dir);
+}
+
+/** The architecture, refused as a ProjectError when it does not fit the project's images. */
+export function checkedArchitecture(architecture: unknown, imageSize: number, channels: number): Architecture {
+  try {
+    return validateArchitecture(architecture, imageSize, channels);
+  } catch (error) {
+    throw new ProjectError((error as Error).message);
+  }
+}
+
+/** Changes the network later versions train; versions already trained keep theirs (recorded in their hyper). */
+export function setArchitecture(project: Project, architecture: unknown): Architecture {
+  const checked = checkedArchitecture(architecture, project.meta.imageSize, project.meta.channels);
+  project.db.prepare('UPDATE project SET architecture = ? WHERE id = 1').run(checked);
+  project.meta.architecture = checked;
+  return checked;
 }
 
 export function openProject(dir: string, { create = false } = {}): Project {
@@ -143,7 +166,7 @@ export function openProject(dir: string, { create = false } = {}): Project {
     return {
       dir: path.resolve(dir),
       db,
-      meta: meta ?? { name: '', imageSize: 64, channels: 1, createdAt: '', task: 'classification', target: null },
+      meta: meta ?? { name: '', imageSize: 64, channels: 1, architecture: 'resnet', createdAt: '', task: 'classification', target: null },
       classes,
       cacheDir,
       backupsDir,
@@ -159,6 +182,7 @@ interface ProjectRow {
   name: string;
   image_size: ImageSize;
   channels: Channels;
+  architecture: Architecture;
   created_at: string;
   task: Task;
   target_name: string | null;
@@ -174,6 +198,7 @@ function readMeta(db: Database): ProjectMeta | undefined {
       name: row.name,
       imageSize: row.image_size,
       channels: row.channels,
+      architecture: row.architecture,
       createdAt: row.created_at,
       task: row.task,
       target: row.task === 'regression' ? { name: row.target_name ?? 'value', unit: row.target_unit, min: row.target_min, max: row.target_max } : null,

@@ -1,9 +1,12 @@
 /** What the main thread sends to the training worker and what comes back. */
 import type { SpikeSlabReport } from '../bdl/posterior/spikeSlab.ts';
+import type { Architecture } from '../bdl/architectures.ts';
 import type { Method, Prior } from '../bdl/posterior/types.ts';
 
 export interface TrainRequest {
   method: Method;
+  /** Absent for the LoRA methods (their network is the backbone). */
+  architecture?: Architecture;
   imageSize: number;
   channels: 1 | 3;
   numClasses: number;

@@ -15,6 +15,7 @@ async function main(request: TrainRequest): Promise<TrainResult> {
   const backend = await initBackend('auto');
   const posterior = createPosterior({
     method: request.method,
+    architecture: request.architecture,
     imageSize: request.imageSize,
     channels: request.channels,
     numClasses: request.numClasses,

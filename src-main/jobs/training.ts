@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { validateArchitecture, type Architecture } from '../bdl/architectures.ts';
 import { listImages } from '../db/images.ts';
 import { currentLabels } from '../db/labels.ts';
 import { insertModelVersion, replaceScores, type ModelVersion } from '../db/models.ts';
@@ -25,6 +26,8 @@ export interface TrainOptions {
   backbone?: string;
   /** Weight prior; refused (TrainingError) when the method does not support it. */
   prior?: Prior;
+  /** The network of this version (default the project's); not for the LoRA methods, whose network is the backbone. */
+  architecture?: Architecture;
   /** Prior precision τ: weight decay τ/N instead of 1e-4. */
   priorPrecision?: number;
   /** Share of the labelled images kept aside to measure the model; none when fewer than 10 labels. */
@@ -91,6 +94,15 @@ function checkedBackbone(method: TrainRequest['method'], backbone: string | unde
   return absolute;
 }
 
+/** The version's architecture (default the project's), refused as a TrainingError when it does not fit the images. */
+function checkedTrainArchitecture(project: Project, architecture: Architecture | undefined): Architecture {
+  try {
+    return validateArchitecture(architecture ?? project.meta.architecture, project.meta.imageSize, project.meta.channels);
+  } catch (error) {
+    throw new TrainingError((error as Error).message);
+  }
+}
+
 /** Refuses a prior the method does not take, or a prior precision that is not a number > 0, as a TrainingError. */
 export function checkTrainPrior(method: TrainRequest['method'], prior: Prior | undefined, priorPrecision: number | undefined): void {
   try {
@@ -103,10 +115,10 @@ export function checkTrainPrior(method: TrainRequest['method'], prior: Prior | u
 
 /**
  * Refuses, as a TrainingError, options that do not fit the project's task: a classification method or
- * any network-training option (epochs, batch size, samples, prior, backbone) on a regression project,
+ * any network-training option (epochs, batch size, samples, prior, backbone, architecture) on a regression project,
  * the regression method on a classification project.
  */
-export function checkTrainTask(project: Project, options: Pick<TrainOptions, 'method' | 'epochs' | 'batchSize' | 'mcSamples' | 'prior' | 'priorPrecision' | 'backbone'>): void {
+export function checkTrainTask(project: Project, options: Pick<TrainOptions, 'method' | 'epochs' | 'batchSize' | 'mcSamples' | 'prior' | 'priorPrecision' | 'backbone' | 'architecture'>): void {
   const regressionMethod = (REGRESSION_METHODS as readonly string[]).includes(options.method ?? '');
   if (project.meta.task === 'classification') {
     if (regressionMethod) throw new TrainingError(`"${options.method}" is the method of regression projects; this project classifies into ${project.classes.join(', ')}`);
@@ -115,7 +127,7 @@ export function checkTrainTask(project: Project, options: Pick<TrainOptions, 'me
   if (options.method !== undefined && !regressionMethod) {
     throw new TrainingError(`"${options.method}" is a classification method; this regression project trains with ${REGRESSION_METHODS.join(', ')}`);
   }
-  const networkOnly = (['epochs', 'batchSize', 'mcSamples', 'prior', 'priorPrecision', 'backbone'] as const).filter((k) => options[k] !== undefined);
+  const networkOnly = (['epochs', 'batchSize', 'mcSamples', 'prior', 'priorPrecision', 'backbone', 'architecture'] as const).filter((k) => options[k] !== undefined);
   if (networkOnly.length) throw new TrainingError(`${networkOnly.join(', ')}: options of network training; the GP of a regression project has none`);
 }
 
@@ -141,10 +153,15 @@ export async function trainAndScore(project: Project, options: TrainOptions = {}
   const seed = options.seed ?? 0;
   const { train, heldOut } = splitHeldOut(labelled, options.heldOutFraction ?? 0.2, seed);
   const method = (options.method ?? 'mc-dropout') as TrainRequest['method'];
+  if ((method === 'lora-ensemble' || method === 'lora-laplace') && options.architecture !== undefined) {
+    throw new TrainingError(`${method} trains adapters on the imported backbone: it has no architecture of its own (remove --architecture)`);
+  }
   const backbone = checkedBackbone(method, options.backbone, project);
   checkTrainPrior(method, options.prior, options.priorPrecision);
+  const architecture = backbone ? undefined : checkedTrainArchitecture(project, options.architecture);
   const request: TrainRequest = {
     method,
+    ...(architecture ? { architecture } : {}),
     imageSize: project.meta.imageSize,
     channels: project.meta.channels,
     numClasses: project.classes.length,

@@ -3,12 +3,13 @@ import path from 'node:path';
 import { getImage } from '../db/images.ts';
 import { addLabel, currentLabel, LabelError, undoLast } from '../db/labels.ts';
 import { latestModelVersion, listModelVersions, scoreOf, scoresOf, type ImageScore, type ModelVersion } from '../db/models.ts';
-import { initProject, isProjectDir, openProject, ProjectError, type Project } from '../db/project.ts';
+import { initProject, isProjectDir, openProject, ProjectError, setArchitecture, type Project } from '../db/project.ts';
 import { createDemoProject } from '../demo/demo.ts';
 import { exportProject, ExportError } from '../export/exporter.ts';
 import { cachePath, readCachedMeta } from '../import/cache.ts';
 import { importPaths } from '../import/importer.ts';
 import { IMAGE_EXTENSIONS } from '../import/walk.ts';
+import { checkEvaluateOptions, evaluateOnCsv } from '../jobs/evaluation.ts';
 import { checkTrainPrior, checkTrainTask, trainAndScore, TrainingError } from '../jobs/training.ts';
 import type { TrainRequest } from '../jobs/trainProtocol.ts';
 import { priorCheckPlot } from '../plots/priorCheckSvg.ts';
@@ -101,7 +102,7 @@ export function createApp(options: AppOptions): EpistemeApp {
 
   const infoOf = (projectId: string): ProjectInfoT => {
     const p = projects.get(projectId)!;
-    return { projectId, dir: p.dir, name: p.meta.name, task: p.meta.task, classes: p.classes, target: p.meta.target, imageSize: p.meta.imageSize, channels: p.meta.channels };
+    return { projectId, dir: p.dir, name: p.meta.name, task: p.meta.task, classes: p.classes, target: p.meta.target, imageSize: p.meta.imageSize, channels: p.meta.channels, architecture: p.meta.architecture };
   };
   /** Keeps one open handle per project folder and remembers it among the recent projects. */
   const register = (project: Project): ProjectInfoT => {
@@ -166,8 +167,13 @@ export function createApp(options: AppOptions): EpistemeApp {
         imageFiles: visible.filter((d) => d.isFile() && IMAGE_EXTENSIONS.has(path.extname(d.name).toLowerCase())).length,
       };
     },
-    'project.create': ({ dir, name, task, classes, target, imageSize, channels }) =>
-      userErrors(() => register(initProject(path.resolve(dir), { name, task, classes, target, imageSize, channels }))),
+    'project.create': ({ dir, name, task, classes, target, imageSize, channels, architecture }) =>
+      userErrors(() => register(initProject(path.resolve(dir), { name, task, classes, target, imageSize, channels, architecture }))),
+    'project.setArchitecture': ({ projectId, architecture }) =>
+      userErrors(() => {
+        setArchitecture(projectOf(projectId), architecture);
+        return infoOf(projectId);
+      }),
     'project.open': ({ dir }) => userErrors(() => openDir(dir)),
     'project.openDemo': async () => {
       const dir = path.join(homeDir, 'demo-project');
@@ -293,6 +299,7 @@ export function createApp(options: AppOptions): EpistemeApp {
               backbone: job.backbone,
               prior: job.prior,
               priorPrecision: job.priorPrecision,
+              architecture: job.architecture,
               signal,
               onProgress: (p) =>
                 report({
@@ -319,6 +326,16 @@ export function createApp(options: AppOptions): EpistemeApp {
             );
             return { kind: 'export', ...result };
           });
+        case 'evaluate': {
+          const { kind: _kind, labels, ...options } = job;
+          if (project.meta.task === 'regression') throw new ServiceError('bad-request', 'the evaluate job is for classification projects; evaluate a regression project with the CLI');
+          await userErrors(() => checkEvaluateOptions(project, options));
+          return jobs.start(projectId, 'evaluate', async ({ report }) => {
+            const result = await userErrors(() => evaluateOnCsv(project, labels, { ...options, onProgress: (fraction) => report({ fraction, message: 'predicting the images of the CSV' }) }));
+            // An undefined metric (NaN) becomes null on every transport, as JSON makes it over HTTP.
+            return { kind: 'evaluate', report: JSON.parse(JSON.stringify(result)) };
+          });
+        }
         case 'simulate':
           return jobs.start(projectId, 'simulate', async ({ signal, report }) => {
             const { kind: _kind, out, ...options } = job;

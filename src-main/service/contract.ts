@@ -5,6 +5,7 @@
  * renderer and the preload.
  */
 import { z } from 'zod';
+import { ARCHITECTURE_NAMES } from '../bdl/architectures.ts';
 import type { Method as BdlMethod, Prior as BdlPrior } from '../bdl/posterior/types.ts';
 import type { RegressionMethod } from '../jobs/regressionTraining.ts';
 
@@ -48,6 +49,8 @@ export const SIMULATE_DEFAULTS = { method: 'mc-dropout', initial: 20, step: 10, 
 export const ExportFormat = z.enum(['csv', 'folders', 'json']);
 export const ImageSize = z.union([z.literal(28), z.literal(64), z.literal(128), z.literal(224)]);
 export const Channels = z.union([z.literal(1), z.literal(3)]);
+/** The network classification trains (bdl/architectures.ts, where each is declared once). */
+export const ArchitectureName = z.enum(ARCHITECTURE_NAMES);
 
 export const LabelValue = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('class'), classIdx: z.number().int().min(0).max(99) }).strict(),
@@ -70,6 +73,7 @@ export const ProjectInfo = z.object({
   target: RegressionTarget.nullable(),
   imageSize: ImageSize,
   channels: Channels,
+  architecture: ArchitectureName,
 });
 
 const MetricsSchema = z.object({
@@ -164,6 +168,37 @@ export const ImportSummary = z.object({
   failed: z.array(ImportFailure),
 });
 
+/** A metric and its percentile-bootstrap 95% interval (bdl/clinicalMetrics.ts); null where undefined, `reason` says why. */
+const MetricEstimate = z.object({ value: z.number().nullable(), low: z.number().nullable(), high: z.number().nullable(), skippedResamples: z.number(), reason: z.string().optional() });
+const OneVsRest = z.object({ auroc: MetricEstimate, sensitivity: MetricEstimate, specificity: MetricEstimate, ppv: MetricEstimate, npv: MetricEstimate });
+
+/** `evaluate` on a labelled CSV (jobs/evaluation.ts): today's metrics and the clinical ones with intervals. */
+export const EvaluationResult = z.object({
+  modelVersionId: z.number(),
+  method: z.string(),
+  evaluated: z.number(),
+  excludedAsLabelled: z.number(),
+  failed: z.array(ImportFailure),
+  metrics: MetricsSchema,
+  clinical: OneVsRest.extend({
+    n: z.number(),
+    numClasses: z.number(),
+    classes: z.array(z.string()),
+    operatingPoint: z.union([z.object({ rule: z.literal('argmax') }), z.object({ rule: z.literal('threshold'), threshold: z.number(), positiveClass: z.number() })]),
+    positiveClass: z.number().nullable(),
+    bootstrap: z.object({ resamples: z.number(), seed: z.number(), level: z.number() }),
+    accuracy: MetricEstimate,
+    balancedAccuracy: MetricEstimate,
+    nll: MetricEstimate,
+    ece: MetricEstimate,
+    brier: MetricEstimate,
+    perClass: z.array(OneVsRest),
+    confusion: z.array(z.array(z.number())),
+    prevalence: z.object({ counts: z.array(z.number()), shares: z.array(z.number()) }),
+    ordinal: z.object({ qwk: MetricEstimate, meanAbsoluteError: MetricEstimate, predictedGrade: z.string() }).optional(),
+  }),
+});
+
 export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('import'), paths: z.array(FsPath).min(1).max(1000) }).strict(),
   z
@@ -178,9 +213,27 @@ export const JobSpec = z.discriminatedUnion('kind', [
       priorPrecision: PriorPrecision.optional(),
       /** 'lora-ensemble' / 'lora-laplace' only (and required there): the TF.js LayersModel folder or model.json. */
       backbone: FsPath.optional(),
+      /** This version only; default the project's (project.setArchitecture changes that). */
+      architecture: ArchitectureName.optional(),
     })
     .strict(),
   z.object({ kind: z.literal('export'), out: FsPath, format: ExportFormat, force: z.boolean().optional(), deidentify: z.boolean().optional() }).strict(),
+  /** Classification projects: the latest version on a labelled CSV (`path,label`) of images it was not trained on. */
+  z
+    .object({
+      kind: z.literal('evaluate'),
+      labels: FsPath,
+      samples: z.number().int().min(1).max(1000).optional(),
+      /** Two-class projects only: P(positive) ≥ threshold → positive; default the most probable class. */
+      threshold: z.number().gt(0).lt(1).optional(),
+      /** Two-class projects only: the class name sensitivity, PPV and AUROC are of; default the second class. */
+      positive: text(100).optional(),
+      /** Bootstrap resamples for the 95% intervals; default 1000, 0 for none. */
+      bootstrap: z.number().int().min(0).max(100_000).optional(),
+      /** The classes, in order, are grades: adds QWK and the mean absolute grade error. */
+      ordinal: z.boolean().optional(),
+    })
+    .strict(),
   /** The active-learning benchmark on a labelled data set (src-main/simulate); not tied to the project's images. */
   z
     .object({
@@ -204,6 +257,8 @@ export const JobSpec = z.discriminatedUnion('kind', [
       testSize: z.number().int().min(1).max(100_000_000).optional(),
       imageSize: ImageSize.optional(),
       channels: Channels.optional(),
+      /** Default: gal-cnn at 28 px, resnet from 64 px up. */
+      architecture: ArchitectureName.optional(),
       warmStart: z.enum(['random', 'kcenter']).optional(),
       warmStartRounds: z.number().int().min(0).max(100_000).optional(),
       /** End each run at the first round with held-out accuracy ≥ this. */
@@ -218,7 +273,7 @@ const Quartiles = z.object({ median: z.number().nullable(), q1: z.number().nulla
 export const JobState = z.object({
   jobId: JobId,
   projectId: ProjectId,
-  kind: z.enum(['import', 'train', 'export', 'simulate']),
+  kind: z.enum(['import', 'train', 'export', 'evaluate', 'simulate']),
   status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   fraction: z.number(),
   message: z.string(),
@@ -234,6 +289,7 @@ export const JobState = z.object({
       z.object({ kind: z.literal('import'), summary: ImportSummary }),
       z.object({ kind: z.literal('train'), modelVersion: ModelVersionInfo }),
       z.object({ kind: z.literal('export'), out: z.string(), rows: z.number(), files: z.number() }),
+      z.object({ kind: z.literal('evaluate'), report: EvaluationResult }),
       z.object({
         kind: z.literal('simulate'),
         /** Folder of rounds.csv, summary.json, learning-curve.svg, when asked for. */
@@ -285,10 +341,14 @@ export const contract = {
         target: z.object({ name: text(100), unit: z.string().max(20).optional(), min: z.number().optional(), max: z.number().optional() }).strict().optional(),
         imageSize: ImageSize.optional(),
         channels: Channels.optional(),
+        /** Default: gal-cnn at 28 px, resnet from 64 px up. */
+        architecture: ArchitectureName.optional(),
       })
       .strict(),
     response: ProjectInfo,
   },
+  /** The network later versions train; trained versions keep theirs. Refused when it does not fit the images. */
+  'project.setArchitecture': { request: z.object({ projectId: ProjectId, architecture: ArchitectureName }).strict(), response: ProjectInfo },
   'project.open': { request: z.object({ dir: FsPath }).strict(), response: ProjectInfo },
   'project.openDemo': { request: Empty, response: ProjectInfo },
   'project.status': { request: ProjectRequest, response: ProjectStatus },

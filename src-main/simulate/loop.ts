@@ -83,6 +83,7 @@ export async function runActiveLearning(
     const epochs = req.epochs ?? defaultEpochs(labelled.length, req.batchSize);
     const posterior = createPosterior({
       method: req.method,
+      architecture: req.architecture,
       imageSize: req.imageSize,
       channels: req.channels,
       numClasses: C,

@@ -1,4 +1,5 @@
 /** What the simulator's main thread sends to a run's worker, and what comes back. */
+import type { Architecture } from '../bdl/architectures.ts';
 import type { Prior } from '../bdl/posterior/types.ts';
 import type { StoppingOptions } from './stopping.ts';
 import type { KCenterSpace, RoundRecord, SimAcquisition, SimMethod, WarmStart } from './types.ts';
@@ -14,6 +15,8 @@ export interface RunRequest {
   backbone?: string;
   prior: Prior;
   priorPrecision?: number;
+  /** Absent for the LoRA methods. */
+  architecture?: Architecture;
   imageSize: number;
   channels: 1 | 3;
   numClasses: number;

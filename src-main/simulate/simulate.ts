@@ -4,6 +4,7 @@
  * per-acquisition summaries. Runs of the same seed share the initial set, the network
  * initialisations and the pool subsets, so acquisition functions are compared on paired runs.
  */
+import { defaultArchitecture, validateArchitecture } from '../bdl/architectures.ts';
 import path from 'node:path';
 import { checkPrior } from '../bdl/posterior/registry.ts';
 import { deriveSeed } from '../bdl/util/random.ts';
@@ -67,11 +68,15 @@ export function resolveOptions(options: SimulateOptions): SimulationSummary['opt
   const lora = method === 'lora-ensemble' || method === 'lora-laplace';
   if (lora && options.backbone === undefined) throw new Error(`method '${method}' needs a backbone (a TF.js LayersModel folder)`);
   if (!lora && options.backbone !== undefined) throw new Error(`a backbone is only used by the methods lora-ensemble and lora-laplace, not ${method}`);
+  if (lora && options.architecture !== undefined) throw new Error(`an architecture is not used by method '${method}': its network is the backbone`);
+  const imageSize = options.imageSize ?? 28;
+  const architecture = lora ? null : validateArchitecture(options.architecture ?? defaultArchitecture(imageSize), imageSize, options.channels ?? 1);
   return {
     dataset: options.dataset,
     testCsv: options.testCsv ?? null,
-    imageSize: options.imageSize ?? 28,
+    imageSize,
     channels: options.channels ?? 1,
+    architecture,
     acquisitions,
     method,
     initial: options.initial ?? SIMULATE_DEFAULTS.initial,
@@ -148,6 +153,7 @@ export async function simulate(options: SimulateOptions, control: SimulateContro
           ...(opts.backbone ? { backbone: opts.backbone } : {}),
           prior: opts.prior,
           ...(opts.priorPrecision !== null ? { priorPrecision: opts.priorPrecision } : {}),
+          ...(opts.architecture ? { architecture: opts.architecture } : {}),
           imageSize: data.imageSize,
           channels: data.channels,
           numClasses: data.classes.length,

@@ -1,4 +1,5 @@
 /** Options, per-round records and summaries of the active-learning simulator. */
+import type { Architecture } from '../bdl/architectures.ts';
 import type { Method, Prior } from '../bdl/posterior/types.ts';
 import { METHOD_NAMES, SimulateAcquisitionName } from '../service/contract.ts';
 import type { StoppingOptions } from './stopping.ts';
@@ -22,6 +23,8 @@ export interface SimulateOptions {
   /** Image folders: model input size (28, 64, 128, 224; default 28) and channels (default 1). */
   imageSize?: number;
   channels?: 1 | 3;
+  /** The network (default: gal-cnn at 28 px, resnet from 64 px up); not for the LoRA methods. */
+  architecture?: Architecture;
   acquisitions?: readonly SimAcquisition[];
   /** Default 'mc-dropout'. */
   method?: SimMethod;
@@ -127,7 +130,9 @@ export interface AcquisitionSummary {
 export interface SimulationSummary {
   dataset: { path: string; kind: 'mnist' | 'folder'; classes: string[]; imageSize: number; channels: number; pool: number; test: number; failed: number };
   /** The options as run, defaults filled in. */
-  options: Omit<Required<SimulateOptions>, 'testCsv' | 'warmStart' | 'poolSubset' | 'epochs' | 'stopping' | 'backbone' | 'priorPrecision' | 'untilAccuracy'> & {
+  options: Omit<Required<SimulateOptions>, 'testCsv' | 'warmStart' | 'poolSubset' | 'epochs' | 'stopping' | 'backbone' | 'priorPrecision' | 'untilAccuracy' | 'architecture'> & {
+    /** null for the LoRA methods (their network is the backbone). */
+    architecture: Architecture | null;
     testCsv: string | null;
     priorPrecision: number | null;
     backbone: string | null;

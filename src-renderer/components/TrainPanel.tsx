@@ -5,6 +5,7 @@ import { useClient } from '../client/ClientContext.tsx';
 import { useJob } from '../hooks/useJob.ts';
 import { useNotify } from '../hooks/useNotify.tsx';
 import { useProject } from '../hooks/useProject.tsx';
+import { ArchitectureSelect } from './ArchitectureSelect.tsx';
 import { JobProgress } from './JobProgress.tsx';
 import { MethodSelect, needsBackbone, type Method } from './MethodSelect.tsx';
 import { PriorSelect, type Prior } from './PriorSelect.tsx';
@@ -77,6 +78,7 @@ export function TrainPanel({ onTrained }: { onTrained(): void }) {
         ) : (
         <>
         <MethodSelect id="method" value={method} onChange={setMethod} disabled={running} minWidth={190} />
+        {!needsBackbone(method) && <ArchitectureSelect disabled={running} />}
         <PriorSelect id="prior" value={prior} onChange={setPrior} disabled={running} testId="train-prior" />
         <TextField
           size="small"

@@ -35,7 +35,7 @@ export function VersionsTable({ versions, selected, onSelect }: { versions: Mode
             <TableRow key={v.id} hover selected={v.id === selected} onClick={() => onSelect(v.id)} sx={{ cursor: 'pointer' }} data-testid="version-row" data-version-id={v.id}>
               <TableCell>v{v.id}</TableCell>
               <TableCell sx={{ whiteSpace: 'nowrap' }}>{new Date(v.createdAt).toLocaleString()}</TableCell>
-              <TableCell>{v.method}</TableCell>
+              <TableCell>{v.method}{typeof v.hyper.architecture === 'string' ? ` · ${v.hyper.architecture}` : ''}</TableCell>
               <TableCell>{v.backend}</TableCell>
               <TableCell align="right">{v.nLabels}</TableCell>
               <TableCell align="right">{v.metrics ? `${(v.metrics.accuracy * 100).toFixed(1)}%` : '—'}</TableCell>

@@ -2,7 +2,8 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/bdl/backend.ts';
-import { buildGalCnn, GalCnn } from '../../src-main/bdl/models/galCnn.ts';
+import { ConvNet } from '../../src-main/bdl/models/convNet.ts';
+import { buildGalCnn } from '../../src-main/bdl/models/galCnn.ts';
 import { dropoutMask } from '../../src-main/bdl/models/mcDropout.ts';
 import { deriveSeed } from '../../src-main/bdl/util/random.ts';
 import { randomArray, relErr } from './helpers.ts';
@@ -12,7 +13,7 @@ before(async () => {
 });
 
 test('architecture of Gal et al. 2017 at 28×28×1: shapes and parameter count', () => {
-  const net = GalCnn.create({ imageSize: 28, channels: 1, numClasses: 10, seed: 1 });
+  const net = ConvNet.create({ imageSize: 28, channels: 1, numClasses: 10, seed: 1 });
   try {
     const names = net.model.layers.map((l) => l.name);
     assert.deepEqual(names, ['conv1', 'conv2', 'pool', 'dropout1', 'flatten', 'dense1', 'dropout2', 'logits']);
@@ -35,7 +36,7 @@ test('architecture of Gal et al. 2017 at 28×28×1: shapes and parameter count',
 });
 
 test('64×64×3 input builds with the right trunk shape', () => {
-  const net = GalCnn.create({ imageSize: 64, channels: 3, numClasses: 4 });
+  const net = ConvNet.create({ imageSize: 64, channels: 3, numClasses: 4 });
   try {
     tf.tidy(() => {
       const h = net.trunk(tf.zeros([1, 64, 64, 3]) as tf.Tensor4D);
@@ -55,7 +56,7 @@ test('rejects unsupported sizes and channels', () => {
 
 test('seeded initialisation: same seed same weights, other seed other weights', async () => {
   const w = async (seed: number) => {
-    const net = GalCnn.create({ imageSize: 28, channels: 1, numClasses: 10, seed });
+    const net = ConvNet.create({ imageSize: 28, channels: 1, numClasses: 10, seed });
     const v = await net.model.getLayer('conv2').getWeights()[0].data();
     net.dispose();
     return v;
@@ -68,7 +69,7 @@ test('seeded initialisation: same seed same weights, other seed other weights', 
 });
 
 test('trunk + head (dropout off) = the whole Keras model; leaks nothing', async () => {
-  const net = GalCnn.create({ imageSize: 28, channels: 1, numClasses: 10, seed: 2 });
+  const net = ConvNet.create({ imageSize: 28, channels: 1, numClasses: 10, seed: 2 });
   const x = tf.tensor4d(randomArray(5 * 784, 1, 0, 1), [5, 28, 28, 1]);
   try {
     const before = tf.memory().numTensors;
@@ -87,7 +88,7 @@ test('trunk once + expanded head = T full stochastic passes with the same masks'
   // head(h, {dropout: 'all', seed, samples: S}) draws dropout1's mask as one [S, B, …] tensor and
   // dropout2's as one [S·B, 128] tensor. Rebuild the same predictive the naive way: for each s,
   // the WHOLE network (trunk recomputed) on x with mask slice s, layer by layer.
-  const net = GalCnn.create({ imageSize: 28, channels: 1, numClasses: 10, seed: 4 });
+  const net = ConvNet.create({ imageSize: 28, channels: 1, numClasses: 10, seed: 4 });
   const B = 3;
   const S = 4;
   const seed = 99;
@@ -122,7 +123,7 @@ test('trunk once + expanded head = T full stochastic passes with the same masks'
 
 test('expanded dropout: row s·B + b equals x_b ⊙ mask[s, b]', async () => {
   const x = tf.tensor2d(randomArray(2 * 6, 3, 1, 2), [2, 6]);
-  const net = GalCnn.create({ imageSize: 28, channels: 1, numClasses: 2 });
+  const net = ConvNet.create({ imageSize: 28, channels: 1, numClasses: 2 });
   const layer = net.model.getLayer('dropout1');
   try {
     const y = layer.apply(x, { training: true, seed: 11, samples: 3 }) as tf.Tensor;

@@ -10,7 +10,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo, initBackend } from '../../src-main/bdl/backend.ts';
-import { GalCnn } from '../../src-main/bdl/models/galCnn.ts';
+import { ConvNet } from '../../src-main/bdl/models/convNet.ts';
 import { isOverridden, originalKernel } from '../../src-main/bdl/kernels/index.ts';
 import { randomArray, relErr } from './helpers.ts';
 
@@ -288,7 +288,7 @@ describe('wasm training kernels vs cpu', () => {
     for (const backend of ['cpu', 'wasm'] as const) {
       await initBackend(backend);
       const before = tf.memory().numTensors;
-      const net = GalCnn.create({ imageSize: 28, channels: 1, numClasses: 10, seed: 3 });
+      const net = ConvNet.create({ imageSize: 28, channels: 1, numClasses: 10, seed: 3 });
       const x = tf.tensor4d(randomArray(2 * 28 * 28, 11, 0, 1), [2, 28, 28, 1]);
       const y = tf.tidy(() => tf.oneHot(tf.tensor1d([1, 7], 'int32'), 10));
       const { grads: g, value } = tf.variableGrads(

@@ -32,7 +32,7 @@ import { standardNormal } from '../../src-main/bdl/linalg/random.ts';
 import { mulberry32 } from '../../src-main/bdl/util/random.ts';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/bdl/backend.ts';
-import { GalCnn } from '../../src-main/bdl/models/galCnn.ts';
+import { ConvNet } from '../../src-main/bdl/models/convNet.ts';
 import {
   countParameters,
   functionalForward,
@@ -328,7 +328,7 @@ describe('Laplace core (linear layer, float64)', () => {
 // ---------------------------------------------------------------- the whole network (tfjs)
 
 /** Per-example gradient of mᵀ logits(x_n) w.r.t. every weight, in the θ layout of network.ts. */
-function perExampleGradient(net: GalCnn, x: tf.Tensor4D, n: number, m: number[]): Float64Array {
+function perExampleGradient(net: ConvNet, x: tf.Tensor4D, n: number, m: number[]): Float64Array {
   const vars = net.trainableVariables;
   const { value, grads } = tf.variableGrads(() => {
     const xn = tf.slice(x, [n, 0, 0, 0], [1, 28, 28, 1]) as tf.Tensor4D;
@@ -363,7 +363,7 @@ describe("Laplace over all weights of the Gal CNN (subsetOfWeights 'all')", () =
 
   test('functional forward = the network; curvature and GLM = brute-force per-example Jacobians', async () => {
     const before_ = tf.memory().numTensors;
-    const net = GalCnn.create({ imageSize: 28, channels: 1, numClasses: 2, seed: 5 });
+    const net = ConvNet.create({ imageSize: 28, channels: 1, numClasses: 2, seed: 5 });
     const data = bars(3, 9);
     const x = imagesToTensor(data.x, [28, 28, 1], { start: 0, count: 3 });
     try {

@@ -7,9 +7,8 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/bdl/backend.ts';
-import { galCnnParams, logitsWith, poolSizeOf } from '../../src-main/bdl/layers/galCnnParams.ts';
 import { denseLocalReparam, gaussianKl, inverseSoftplus, softplusSigma, standardNormal, toVariable } from '../../src-main/bdl/layers/meanField.ts';
-import { GalCnn } from '../../src-main/bdl/models/galCnn.ts';
+import { ConvNet } from '../../src-main/bdl/models/convNet.ts';
 import { gaussianSource } from '../../src-main/bdl/optim/sgld.ts';
 import { createPosterior, deserializePosterior } from '../../src-main/bdl/posterior/registry.ts';
 import type { PosteriorOptions } from '../../src-main/bdl/posterior/types.ts';
@@ -87,14 +86,16 @@ describe('mean-field pieces', () => {
     assert.ok(Math.abs(m2 - 0.3525) < 5 * 0.3525 * Math.sqrt(2 / S), `variance ${m2}`);
   });
 
-  test('the functional Gal CNN equals the layers model (dropout off)', () => {
-    const net = GalCnn.create({ imageSize: 28, channels: 1, numClasses: 3, seed: 2 });
-    const x = tf.tensor4d(bars(4, 1).x, [4, 28, 28, 1]).div(255) as tf.Tensor4D;
-    const [a, b] = tf.tidy(() => [net.logits(x, { dropout: 'none' }).dataSync(), logitsWith(x, galCnnParams(net), poolSizeOf(net)).dataSync()]);
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-4 * Math.max(1, Math.abs(a[i])), `${a[i]} vs ${b[i]}`);
-    x.dispose();
-    net.dispose();
-  });
+  for (const architecture of ['gal-cnn', 'resnet'] as const) {
+    test(`the functional ${architecture} equals the layers model (dropout off)`, () => {
+      const net = ConvNet.create({ architecture, imageSize: 28, channels: 1, numClasses: 3, seed: 2 });
+      const x = tf.tensor4d(bars(4, 1).x, [4, 28, 28, 1]).div(255) as tf.Tensor4D;
+      const [a, b] = tf.tidy(() => [net.logits(x, { dropout: 'none' }).dataSync(), net.logitsWith(x, net.trainableVariables).dataSync()]);
+      for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-4 * Math.max(1, Math.abs(a[i])), `${a[i]} vs ${b[i]}`);
+      x.dispose();
+      net.dispose();
+    });
+  }
 });
 
 describe('Bayes by Backprop on Bayesian logistic regression', () => {

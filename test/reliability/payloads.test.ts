@@ -65,13 +65,14 @@ function specs(): Spec[] {
     {
       method: 'project.create',
       minimal: { dir, classes: ['a', 'b'] },
-      full: { dir, name: 'N', classes: ['a', 'b'], imageSize: 28, channels: 1 },
+      full: { dir, name: 'N', classes: ['a', 'b'], imageSize: 28, channels: 1, architecture: 'resnet' },
       paths: ['dir'],
       freeText: ['name', 'classes.0', 'classes.1'],
     },
     one('project.open', { dir: path.join(root, 'project') }, { paths: ['dir'] }),
     one('project.openDemo', {}),
     one('project.status', { projectId: p }),
+    one('project.setArchitecture', { projectId: p, architecture: 'gal-cnn' }),
     { method: 'queue.list', minimal: { projectId: p, acquisition: 'bald' }, full: { projectId: p, acquisition: 'bald', offset: 0, limit: 10 } },
     one('queue.rerank', { projectId: p }),
     one('image.detail', { projectId: p, imageId: 1 }),
@@ -90,7 +91,7 @@ function specs(): Spec[] {
     {
       method: 'job.start',
       minimal: { projectId: p, job: { kind: 'train' } },
-      full: { projectId: p, job: { kind: 'train', method: 'map', epochs: 1, seed: 0, prior: 'laplace', priorPrecision: 1 } },
+      full: { projectId: p, job: { kind: 'train', method: 'map', epochs: 1, seed: 0, prior: 'laplace', priorPrecision: 1, architecture: 'gal-cnn' } },
       real: ['job.priorPrecision'],
     },
     {

@@ -27,7 +27,7 @@
  *            N ≤ {@link LOW_RANK_MAX_N}, else that layer falls back to 'diag'; conv layers 'diag'.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GalCnn } from '../models/galCnn.ts';
+import type { ConvNet } from '../models/convNet.ts';
 import { symEig } from '../linalg/eig.ts';
 import { CancelledError } from '../posterior/types.ts';
 import { kronBlock, kronBlockLowRank, type CurvatureBlock, type PreparedBlock } from './curvature.ts';
@@ -53,9 +53,9 @@ export interface NetworkLayer {
 
 export const NETWORK_LAYER_NAMES = ['conv1', 'conv2', 'dense1', 'logits'] as const;
 
-/** The four parametrised layers of the Gal CNN, in order. */
-export function networkLayers(net: GalCnn): NetworkLayer[] {
-  return NETWORK_LAYER_NAMES.map((name) => {
+/** The four parametrised layers of the Gal CNN, in order (or the named ones, e.g. ['logits'] of either architecture). */
+export function networkLayers(net: ConvNet, names: readonly string[] = NETWORK_LAYER_NAMES): NetworkLayer[] {
+  return names.map((name) => {
     const w = net.model.getLayer(name).getWeights();
     const kernelShape = [...w[0].shape];
     const out = kernelShape[kernelShape.length - 1];
@@ -69,10 +69,10 @@ export function countParameters(layers: NetworkLayer[]): number {
   return layers.reduce((s, l) => s + l.P, 0);
 }
 
-/** Current weights per layer as θ = [kernel (row-major), bias] in float64. */
-export async function readParameters(net: GalCnn): Promise<Float64Array[]> {
+/** Current weights per layer as θ = [kernel (row-major), bias] in float64 (default: the Gal CNN's four layers). */
+export async function readParameters(net: ConvNet, names: readonly string[] = NETWORK_LAYER_NAMES): Promise<Float64Array[]> {
   const out: Float64Array[] = [];
-  for (const name of NETWORK_LAYER_NAMES) {
+  for (const name of names) {
     const [k, b] = net.model.getLayer(name).getWeights();
     const kv = await k.data();
     const bv = await b.data();
@@ -90,7 +90,7 @@ export interface LayerWeights {
 }
 
 /** The network's own weight variables (not to be disposed). */
-export function networkWeights(net: GalCnn): LayerWeights[] {
+export function networkWeights(net: ConvNet): LayerWeights[] {
   return NETWORK_LAYER_NAMES.map((name) => {
     const [kernel, bias] = net.model.getLayer(name).getWeights();
     return { kernel, bias: bias as tf.Tensor1D };
@@ -106,7 +106,7 @@ export function weightsFromTheta(layer: NetworkLayer, theta: ArrayLike<number>):
   };
 }
 
-function poolConfig(net: GalCnn): { size: [number, number]; strides: [number, number] } {
+function poolConfig(net: ConvNet): { size: [number, number]; strides: [number, number] } {
   const cfg = net.model.getLayer('pool').getConfig() as { poolSize?: number | number[]; strides?: number | number[] | null; padding?: string };
   const two = (v: number | number[] | null | undefined, d: [number, number]): [number, number] =>
     v == null ? d : Array.isArray(v) ? [v[0], v[1]] : [v, v];
@@ -225,7 +225,7 @@ export function planStructures(layers: NetworkLayer[], structure: 'diag' | 'kron
  * @param labels [N]
  */
 export async function networkCurvature(
-  net: GalCnn,
+  net: ConvNet,
   n: number,
   images: (start: number, count: number) => tf.Tensor4D,
   labels: Int32Array,
@@ -461,12 +461,12 @@ export function sampleWeights(blocks: TensorBlock[], thetaStar: LayerWeights[], 
 }
 
 /** Logits of the deterministic network with the given weights (x in [0,1]). Inside tidy. */
-export function networkLogits(net: GalCnn, x: tf.Tensor4D, w: LayerWeights[]): tf.Tensor2D {
+export function networkLogits(net: ConvNet, x: tf.Tensor4D, w: LayerWeights[]): tf.Tensor2D {
   return functionalForward(x, w, poolConfig(net)).logits;
 }
 
 /** Forward at θ* and the Jacobian signals δ_l for dy = e_c, c = 1..C (replica-major). Inside tidy. */
-function jacobianSignals(net: GalCnn, x: tf.Tensor4D, C: number) {
+function jacobianSignals(net: ConvNet, x: tf.Tensor4D, C: number) {
   const B = x.shape[0];
   return replicatedDeltas(x, networkWeights(net), poolConfig(net), C, () => {
     const eye = tf.oneHot(tf.range(0, C, 1, 'int32'), C).toFloat();
@@ -479,7 +479,7 @@ function jacobianSignals(net: GalCnn, x: tf.Tensor4D, C: number) {
  * logits mean f(x; θ*) [B, C] and variances diag(J Σ Jᵀ) [B, C] with the block-diagonal Σ
  * (J_c = Jacobian rows obtained with dy = e_c in the replicated backward pass). Inside tidy.
  */
-export function networkGlm(net: GalCnn, x: tf.Tensor4D, blocks: TensorBlock[]): { mean: tf.Tensor2D; variance: tf.Tensor2D } {
+export function networkGlm(net: ConvNet, x: tf.Tensor4D, blocks: TensorBlock[]): { mean: tf.Tensor2D; variance: tf.Tensor2D } {
   const layers = blocks.map((b) => b.layer);
   const C = layers[3].out;
   const B = x.shape[0];
@@ -554,7 +554,7 @@ export function stackWeightPerturbations(blocks: TensorBlock[], z: (sample: numb
  * layer ⟨ã ⊗ δ_c, ΔW⟩ = (ãᵀΔW)·δ_c, for a conv layer Σ_positions (patch ΔW)·Δ_c. Inside tidy.
  * @param stacks per layer [fanIn+1, S·out] from {@link stackWeightPerturbations}
  */
-export function networkGlmSamples(net: GalCnn, x: tf.Tensor4D, blocks: TensorBlock[], stacks: tf.Tensor2D[], samples: number): tf.Tensor3D {
+export function networkGlmSamples(net: ConvNet, x: tf.Tensor4D, blocks: TensorBlock[], stacks: tf.Tensor2D[], samples: number): tf.Tensor3D {
   const layers = blocks.map((b) => b.layer);
   const C = layers[3].out;
   const B = x.shape[0];

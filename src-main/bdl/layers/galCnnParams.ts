@@ -7,36 +7,22 @@
  *   → flatten → dense1: relu(· W₁ + c₁)                                              [penultimate]
  *   → logits: · W₂ + c₂                                                              [last layer]
  *
- * Dropout is absent (the deterministic network, as `GalCnn` with dropout 'none'). Parameters are a
- * flat list in the order of `GalCnn.trainableVariables`: [K₁, b₁, K₂, b₂, W₁, c₁, W₂, c₂]
- * ({@link PARAM_INDEX}). Also: flattening parameter lists to one Float32Array and back.
+ * Dropout is absent (the deterministic network, as `ConvNet` with dropout 'none'). Parameters are a
+ * flat list in the order of `ConvNet.trainableVariables` ([K₁, b₁, K₂, b₂, W₁, c₁, W₂, c₂] for the
+ * Gal CNN; the residual trunk's own are in models/resnet.ts). Also: flattening parameter lists to
+ * one Float32Array and back.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GAL_CNN_LAYERS, type GalCnn } from '../models/galCnn.ts';
+import type { ConvNet } from '../models/convNet.ts';
+import { GAL_CNN_LAYERS } from '../models/galCnn.ts';
 
-/** Layers with weights, in order; each has [kernel, bias]. */
-export const PARAM_LAYERS = ['conv1', 'conv2', 'dense1', 'logits'] as const;
-export type ParamLayer = (typeof PARAM_LAYERS)[number];
-
-/** Index of each layer's kernel in the flat parameter list (its bias is the next one). */
-export const PARAM_INDEX: Record<ParamLayer, number> = { conv1: 0, conv2: 2, dense1: 4, logits: 6 };
-
-/**
- * The network's variables [K₁, b₁, K₂, b₂, W₁, c₁, W₂, c₂] (the live variables, not copies), checked
- * against the expected layer names so a topology change fails loudly.
- */
-export function galCnnParams(net: GalCnn): tf.Variable[] {
-  const out: tf.Variable[] = [];
-  for (const name of PARAM_LAYERS) {
-    const w = net.model.getLayer(name).trainableWeights;
-    if (w.length !== 2) throw new Error(`galCnnParams: layer '${name}' has ${w.length} weights, expected kernel and bias`);
-    out.push(w[0].read() as tf.Variable, w[1].read() as tf.Variable);
-  }
-  return out;
+/** Index of a head layer's kernel in `ConvNet.trainableVariables` (its bias is the next one). */
+export function headParamIndex(net: ConvNet, layer: 'dense1' | 'logits'): number {
+  return net.trunkParamCount + (layer === 'dense1' ? 0 : 2);
 }
 
 /** Pool size of the network's max-pooling layer ([2, 2] for the paper's network). */
-export function poolSizeOf(net: GalCnn): [number, number] {
+export function poolSizeOf(net: ConvNet): [number, number] {
   const p = (net.model.getLayer(GAL_CNN_LAYERS.trunk[2]).getConfig() as { poolSize: number | number[] }).poolSize;
   return Array.isArray(p) ? [p[0], p[1]] : [p, p];
 }
@@ -63,15 +49,6 @@ export function denseWith(z: tf.Tensor2D, kernel: tf.Tensor, bias: tf.Tensor, re
   return tf.tidy(() => {
     const a = tf.add(tf.matMul(z, kernel as tf.Tensor2D), bias) as tf.Tensor2D;
     return relu ? tf.relu(a) : a;
-  });
-}
-
-/** Whole network with explicit weights: x [B,H,W,C] → logits [B, C]. `params` as {@link galCnnParams}. */
-export function logitsWith(x: tf.Tensor4D, params: readonly tf.Tensor[], poolSize: [number, number]): tf.Tensor2D {
-  return tf.tidy(() => {
-    const h = trunkWith(x, [params[0], params[1]], [params[2], params[3]], poolSize);
-    const z = denseWith(flattenFeatures(h), params[4], params[5], true);
-    return denseWith(z, params[6], params[7], false);
   });
 }
 

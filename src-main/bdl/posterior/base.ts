@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam } from '../optim/adam.ts';
-import { GalCnn, type DropoutMode } from '../models/galCnn.ts';
+import { ConvNet, type DropoutMode } from '../models/convNet.ts';
 import { DEFAULT_SEED, deriveSeed, permutation } from '../util/random.ts';
 import { countImages, imagesToTensor, yieldToEventLoop } from '../util/tensors.ts';
 import { inclusionProbabilities, inputKernel, SpikeSlabProximalAdam } from './spikeSlab.ts';
@@ -56,7 +56,7 @@ export interface OptimizerContext {
 }
 
 /**
- * What the base class needs of a network: the {@link GalCnn} of most methods, or lora/network.ts
+ * What the base class needs of a network: the {@link ConvNet} of most methods (either architecture), or lora/network.ts
  * (an imported backbone with adapters). `trunk` is the deterministic part run once per image.
  */
 export interface PosteriorNetwork {
@@ -99,7 +99,8 @@ export abstract class Posterior<N extends PosteriorNetwork = PosteriorNetwork> {
     this.options = Object.freeze({ ...options });
     this.net =
       net ??
-      (GalCnn.create({
+      (ConvNet.create({
+        architecture: options.architecture,
         imageSize: options.imageSize,
         channels: options.channels,
         numClasses: options.numClasses,
@@ -413,7 +414,7 @@ export abstract class Posterior<N extends PosteriorNetwork = PosteriorNetwork> {
   }
 
   /** Loads the network from serialised JSON + weights (used by the registry). */
-  static async loadNetwork(s: SerializedPosterior): Promise<GalCnn> {
+  static async loadNetwork(s: SerializedPosterior): Promise<ConvNet> {
     const { json, weights } = s;
     if (json?.format !== 'episteme-bdl-posterior') throw new Error(`deserialize: not a serialised posterior (format ${String(json?.format)})`);
     if (json.version !== 1) throw new Error(`deserialize: unsupported version ${json.version}`);
@@ -424,7 +425,7 @@ export abstract class Posterior<N extends PosteriorNetwork = PosteriorNetwork> {
         weightData: weights,
       }),
     );
-    return new GalCnn(model);
+    return new ConvNet(model);
   }
 
   /** Restores the fit report after deserialisation (used by the registry). */

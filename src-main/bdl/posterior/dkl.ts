@@ -18,7 +18,7 @@
  * BALD, not a joint sample over the pool).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GalCnn } from '../models/galCnn.ts';
+import type { ConvNet } from '../models/convNet.ts';
 import { dirichletGpInverses, fitDirichletGp, rebuildDirichletGp, type DirichletGp } from '../gp/dirichlet.ts';
 import { base64ToF32, f32ToBase64 } from '../laplace/curvature.ts';
 import { probitTensor } from '../laplace/tensors.ts';
@@ -50,14 +50,14 @@ export interface DklSummary {
   seconds: number;
 }
 
-export class DklPosterior extends Posterior<GalCnn> {
+export class DklPosterior extends Posterior<ConvNet> {
   readonly method = 'dkl' as const;
   private gp: DirichletGp | null = null;
   private inverses: Float64Array[] | null = null;
   private examples = 0;
   private headSeconds = 0;
 
-  constructor(options: PosteriorOptions, net?: GalCnn, from?: SerializedPosterior) {
+  constructor(options: PosteriorOptions, net?: ConvNet, from?: SerializedPosterior) {
     super(options, net);
     validateDklOptions(options);
     const st = from?.json.state;

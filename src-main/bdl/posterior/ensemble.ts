@@ -27,7 +27,7 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { runWorker, CancelledError as JobCancelledError } from '../../jobs/runWorker.ts';
 import type { BackendName } from '../backend.ts';
-import { GalCnn } from '../models/galCnn.ts';
+import { ConvNet } from '../models/convNet.ts';
 import { flattenAsync, unflatten } from '../layers/galCnnParams.ts';
 import { appendArrays, readArrays, requireArray } from '../layers/weightBuffer.ts';
 import { DEFAULT_SEED, deriveSeed } from '../util/random.ts';
@@ -107,17 +107,17 @@ function toShared<T extends Uint8Array | Int32Array>(a: T): T {
   return out;
 }
 
-export class EnsemblePosterior extends Posterior<GalCnn> {
+export class EnsemblePosterior extends Posterior<ConvNet> {
   readonly method = 'ensemble' as const;
   /** K. */
   readonly size: number;
   /** Member networks; [0] is `this.net`, the others are created on first use. */
-  private readonly members: (GalCnn | null)[];
+  private readonly members: (ConvNet | null)[];
   private info: EnsembleFitInfo | null = null;
 
-  constructor(options: PosteriorOptions, net?: GalCnn, from?: SerializedPosterior) {
+  constructor(options: PosteriorOptions, net?: ConvNet, from?: SerializedPosterior) {
     const seed = options.seed ?? DEFAULT_SEED;
-    super(options, net ?? GalCnn.create({ imageSize: options.imageSize, channels: options.channels, numClasses: options.numClasses, seed: ensembleMemberSeed(seed, 0) }));
+    super(options, net ?? ConvNet.create({ architecture: options.architecture, imageSize: options.imageSize, channels: options.channels, numClasses: options.numClasses, seed: ensembleMemberSeed(seed, 0) }));
     this.size = options.ensembleSize ?? ENSEMBLE_DEFAULT_SIZE;
     this.members = Array.from({ length: this.size }, (_, k) => (k === 0 ? this.net : null));
     if (from) {
@@ -142,12 +142,12 @@ export class EnsemblePosterior extends Posterior<GalCnn> {
     return this.info;
   }
 
-  private createMember(k: number): GalCnn {
-    return GalCnn.create({ imageSize: this.options.imageSize, channels: this.options.channels, numClasses: this.options.numClasses, seed: ensembleMemberSeed(this.seed, k) });
+  private createMember(k: number): ConvNet {
+    return ConvNet.create({ architecture: this.options.architecture, imageSize: this.options.imageSize, channels: this.options.channels, numClasses: this.options.numClasses, seed: ensembleMemberSeed(this.seed, k) });
   }
 
   /** Member k's network (created from its seed on first use). */
-  member(k: number): GalCnn {
+  member(k: number): ConvNet {
     this.assertAlive();
     if (!(Number.isInteger(k) && k >= 0 && k < this.size)) throw new Error(`ensemble: no member ${k} (K = ${this.size})`);
     return (this.members[k] ??= this.createMember(k));
@@ -157,6 +157,7 @@ export class EnsemblePosterior extends Posterior<GalCnn> {
   private memberOptions(k: number): PosteriorOptions {
     const o: PosteriorOptions = {
       method: 'map',
+      ...(this.options.architecture ? { architecture: this.options.architecture } : {}),
       imageSize: this.options.imageSize,
       channels: this.options.channels,
       numClasses: this.options.numClasses,

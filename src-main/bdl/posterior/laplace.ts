@@ -38,7 +38,7 @@
  * (MNIST, 200 labels: GLM probit accuracy 0.83, NLL 1.47 vs MAP 0.55); 'last-layer' is the default.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GalCnn } from '../models/galCnn.ts';
+import type { ConvNet } from '../models/convNet.ts';
 import {
   base64ToF64,
   blockEigenvalues,
@@ -118,6 +118,11 @@ export function validateLaplaceOptions(o: PosteriorOptions): void {
   if (o.priorPrecisionMethod === 'cross-validation' && subset === 'all') {
     throw new Error("priorPrecisionMethod 'cross-validation' needs subsetOfWeights 'last-layer' (with 'all' every τ would cost a GLM predictive over half the labels)");
   }
+  if (subset === 'all' && (o.architecture ?? 'gal-cnn') !== 'gal-cnn') {
+    throw new Error(
+      `subsetOfWeights 'all' is implemented for the Gal CNN only (its Jacobians are written out layer by layer); with architecture '${o.architecture}' use subsetOfWeights 'last-layer'`,
+    );
+  }
   if (subset === 'all') {
     const P = galCnnParameterCount(o);
     if (structure === 'full') {
@@ -166,13 +171,13 @@ export interface LaplaceSummary {
   seconds: number;
 }
 
-export class LaplacePosterior extends Posterior<GalCnn> {
+export class LaplacePosterior extends Posterior<ConvNet> {
   readonly method = 'laplace' as const;
   private st: LaplaceFitState | null = null;
   private eigenvalueCache: Float64Array | null = null;
   private preparedCache: PreparedBlock[] | null = null;
 
-  constructor(options: PosteriorOptions, net?: GalCnn, from?: SerializedPosterior) {
+  constructor(options: PosteriorOptions, net?: ConvNet, from?: SerializedPosterior) {
     super(options, net);
     validateLaplaceOptions(options);
     const s = from?.json.state;
@@ -250,7 +255,6 @@ export class LaplacePosterior extends Posterior<GalCnn> {
     const C = this.options.numClasses;
     const subset = this.subsetOfWeights;
     const structure = this.hessianStructure;
-    const theta = await readParameters(this.net);
     let blocks: CurvatureBlock[];
     let structures: string[];
     let ll: number;
@@ -258,7 +262,7 @@ export class LaplacePosterior extends Posterior<GalCnn> {
     if (subset === 'last-layer') {
       const { features, shape } = await this.features(x);
       const f = { phi: features, n, d: shape[1] };
-      const w = theta[3];
+      const [w] = await readParameters(this.net, ['logits']);
       const targets = { likelihood: 'categorical' as const, labels: y };
       const F = linearForward(f, w, C);
       ll = logLikelihood(F, n, C, targets).value;
@@ -275,7 +279,7 @@ export class LaplacePosterior extends Posterior<GalCnn> {
       blocks = r.blocks;
       structures = r.structures;
       ll = r.logLikelihood;
-      thetaSq = theta.reduce((s, t) => s + squaredNorm(t), 0);
+      thetaSq = (await readParameters(this.net)).reduce((s, t) => s + squaredNorm(t), 0);
     }
     this.eigenvalueCache = null;
     this.preparedCache = null;
@@ -385,7 +389,7 @@ export class LaplacePosterior extends Posterior<GalCnn> {
     const prepared = this.prepared();
     if (s.subset === 'last-layer') {
       const dA = this.net.featureDim + 1;
-      const theta = (await readParameters(this.net))[3];
+      const [theta] = await readParameters(this.net, ['logits']);
       if (this.options.predictive === 'probit') {
         const op = glmVarianceOp(prepared[0], dA, C);
         const W = tf.tensor2d(Float32Array.from(theta), [dA, C]);
@@ -453,8 +457,7 @@ export class LaplacePosterior extends Posterior<GalCnn> {
     };
     if (!Array.isArray(st.blocks)) throw new Error('deserialize: laplace state has no curvature blocks');
     const blocks = (st.blocks as SerializedBlock[]).map(deserializeBlock);
-    const layers = networkLayers(this.net);
-    const expected = st.subset === 'all' ? layers.map((l) => l.P) : [layers[3].P];
+    const expected = (st.subset === 'all' ? networkLayers(this.net) : networkLayers(this.net, ['logits'])).map((l) => l.P);
     if (blocks.length !== expected.length || blocks.some((b, i) => b.P !== expected[i])) {
       throw new Error('deserialize: laplace curvature does not match the network');
     }

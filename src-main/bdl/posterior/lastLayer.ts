@@ -25,7 +25,7 @@
  * Features are computed once per image; only the head is sampled.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GalCnn } from '../models/galCnn.ts';
+import type { ConvNet } from '../models/convNet.ts';
 import { type CurvatureBlock, type CurvatureStructure, type PreparedBlock } from '../laplace/curvature.ts';
 import type { BlrPosterior } from '../laplace/blr.ts';
 import { glmVarianceOp, probitTensor, stackedLogits } from '../laplace/tensors.ts';
@@ -44,7 +44,7 @@ const TRUNK_ELEMENTS_BUDGET = 64 * 1024 * 1024;
  * Shared by 'last-layer', 'laplace' (last layer) and 'dkl'.
  */
 export async function featurePredictive(
-  net: GalCnn,
+  net: ConvNet,
   imageShape: [number, number, number],
   numClasses: number,
   x: Uint8Array,
@@ -125,13 +125,13 @@ export interface LastLayerSummary {
   seconds: number;
 }
 
-export class LastLayerPosterior extends Posterior<GalCnn> {
+export class LastLayerPosterior extends Posterior<ConvNet> {
   readonly method = 'last-layer' as const;
   private head: LogisticHead | LinearHead | null = null;
   private prepared: PreparedBlock | null = null;
   private headSeconds = 0;
 
-  constructor(options: PosteriorOptions, net?: GalCnn, from?: SerializedPosterior) {
+  constructor(options: PosteriorOptions, net?: ConvNet, from?: SerializedPosterior) {
     super(options, net);
     validateLastLayerOptions(options);
     const st = from?.json.state;

@@ -3,14 +3,14 @@
  * Predictive: the deterministic network (dropout off, i.e. weight scaling), one sample: S = 1.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GalCnn } from '../models/galCnn.ts';
+import type { ConvNet } from '../models/convNet.ts';
 import { Posterior } from './base.ts';
 import type { PosteriorOptions } from './types.ts';
 
-export class MapPosterior extends Posterior<GalCnn> {
+export class MapPosterior extends Posterior<ConvNet> {
   readonly method = 'map' as const;
 
-  constructor(options: PosteriorOptions, net?: GalCnn) {
+  constructor(options: PosteriorOptions, net?: ConvNet) {
     super(options, net);
   }
 

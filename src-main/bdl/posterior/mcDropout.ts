@@ -11,14 +11,14 @@
  * are then computed once too).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GalCnn } from '../models/galCnn.ts';
+import type { ConvNet } from '../models/convNet.ts';
 import { Posterior } from './base.ts';
 import type { PosteriorOptions } from './types.ts';
 
-export class MCDropoutPosterior extends Posterior<GalCnn> {
+export class MCDropoutPosterior extends Posterior<ConvNet> {
   readonly method = 'mc-dropout' as const;
 
-  constructor(options: PosteriorOptions, net?: GalCnn) {
+  constructor(options: PosteriorOptions, net?: ConvNet) {
     super(options, net);
   }
 

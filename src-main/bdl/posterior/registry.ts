@@ -5,8 +5,8 @@
  * To add a method: extend the `Method` union in types.ts, write a `Posterior` subclass, and add
  * its entry here (the `Record<Method, …>` type makes a missing entry a compile error).
  */
-import type { GalCnn } from '../models/galCnn.ts';
-import { validateGalCnnConfig } from '../models/galCnn.ts';
+import type { ConvNet } from '../models/convNet.ts';
+import { validateNetworkInput } from '../models/galCnn.ts';
 import { Posterior } from './base.ts';
 import { MapPosterior } from './map.ts';
 import { MCDropoutPosterior } from './mcDropout.ts';
@@ -35,7 +35,7 @@ export interface MethodSpec {
   /** Checks the values of the method-specific options (throws a clear Error). */
   validate?(options: PosteriorOptions): void;
   /** `net` and `from` are given when deserialising (`from` holds method state, e.g. extra arrays). */
-  create(options: PosteriorOptions, net?: GalCnn, from?: SerializedPosterior): Posterior;
+  create(options: PosteriorOptions, net?: ConvNet, from?: SerializedPosterior): Posterior;
   /** Rebuilds a serialised posterior whose network is not a Gal CNN (default: loadNetwork + create). */
   deserialize?(s: SerializedPosterior): Promise<Posterior>;
 }
@@ -176,7 +176,10 @@ export function validatePosteriorOptions(opts: PosteriorOptions): MethodSpec {
     }
   }
   spec.validate?.(opts);
-  validateGalCnnConfig({ imageSize: opts.imageSize, channels: opts.channels, numClasses: opts.numClasses });
+  if (spec.deserialize && opts.architecture !== undefined) {
+    throw new Error(`architecture is not applicable to method '${m}': its network is the imported backbone; remove it`);
+  }
+  validateNetworkInput({ imageSize: opts.imageSize, channels: opts.channels, numClasses: opts.numClasses }, opts.architecture ?? 'gal-cnn');
   return spec;
 }
 

@@ -53,9 +53,9 @@ export interface SpikeSlabReport {
 
 /** The first convolution's kernel variable [kh, kw, Cin, Cout] (the input layer). */
 export function inputKernel(net: { model: tf.LayersModel }): tf.Variable {
-  // originalName: tfjs suffixes `name` (conv1/kernel_1) when several models live in one process.
-  const kernel = net.model.getLayer('conv1').trainableWeights.find((w) => w.originalName.endsWith('kernel'));
-  if (!kernel) throw new Error('spike-slab: the network has no conv1 kernel');
+  // The first weight of either architecture is its first convolution's kernel (Gal CNN conv1, resnet stem).
+  const kernel = net.model.trainableWeights[0];
+  if (!kernel || kernel.shape.length !== 4) throw new Error('spike-slab: the network does not start with a convolution kernel');
   return kernel.read() as tf.Variable;
 }
 

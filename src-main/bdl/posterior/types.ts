@@ -4,6 +4,7 @@
  * (`posterior/registry.ts`): adding a method = one union member + one registry entry.
  */
 
+import type { Architecture } from '../architectures.ts';
 import type { SpikeSlabReport } from './spikeSlab.ts';
 
 /**
@@ -57,7 +58,12 @@ export interface PosteriorOptions {
   mcSamples?: number;
   /** Seeds weight initialisation, shuffling and dropout masks (default 42). */
   seed?: number;
-  /** H = W of the input images: 28, 64, 128 or 224. */
+  /**
+   * The network (architectures.ts). Default 'gal-cnn', the network of posteriors stored before
+   * architectures existed; projects choose theirs by image size (defaultArchitecture).
+   */
+  architecture?: Architecture;
+  /** H = W of the input images: 28, 64, 128 or 224 (which of them the architecture takes: architectures.ts). */
   imageSize: number;
   /** 1 (grey) or 3 (RGB). */
   channels: number;

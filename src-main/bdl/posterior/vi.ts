@@ -28,8 +28,8 @@
  * The network's own dense weights are μ, so `features()` and the mean network are available.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GalCnn } from '../models/galCnn.ts';
-import { denseWith, flattenFeatures, galCnnParams, PARAM_INDEX } from '../layers/galCnnParams.ts';
+import type { ConvNet } from '../models/convNet.ts';
+import { denseWith, flattenFeatures, headParamIndex } from '../layers/galCnnParams.ts';
 import { gaussianDenseStack, gaussianKl, sampleGaussian, softplusSigma, toVariable, type GaussianDense } from '../layers/meanField.ts';
 import { appendArrays, readArrays, requireArray } from '../layers/weightBuffer.ts';
 import { deriveSeed } from '../util/random.ts';
@@ -48,7 +48,7 @@ export const VI_RHO_INIT = -3;
 
 type DenseName = 'dense1' | 'logits';
 
-export class VIPosterior extends Posterior<GalCnn> {
+export class VIPosterior extends Posterior<ConvNet> {
   readonly method = 'vi' as const;
   /** Bayesian layers, in network order. */
   readonly bayesianLayers: readonly DenseName[];
@@ -57,13 +57,13 @@ export class VIPosterior extends Posterior<GalCnn> {
   /** N of the current fit (the KL is divided by it). */
   private examples = 0;
 
-  constructor(options: PosteriorOptions, net?: GalCnn, from?: SerializedPosterior) {
+  constructor(options: PosteriorOptions, net?: ConvNet, from?: SerializedPosterior) {
     super(options, net);
     this.bayesianLayers = options.subsetOfWeights === 'last-layer' ? ['logits'] : ['dense1', 'logits'];
-    const params = galCnnParams(this.net);
+    const params = this.net.trainableVariables;
     const stored = from ? readArrays(from) : null;
     for (const layer of this.bayesianLayers) {
-      const k = PARAM_INDEX[layer];
+      const k = headParamIndex(this.net, layer);
       const make = (i: number, part: 'kernel' | 'bias') => {
         const shape = params[i].shape;
         if (stored) {
@@ -101,10 +101,10 @@ export class VIPosterior extends Posterior<GalCnn> {
 
   /** One weight draw w = μ + σ ⊙ ε for the Bayesian layers (seeded per batch), no dropout. */
   protected override trainingLogits(x: tf.Tensor4D, seed: number): tf.Tensor2D {
-    const params = galCnnParams(this.net);
+    const params = this.net.trainableVariables;
     let z = flattenFeatures(this.net.trunk(x));
     (['dense1', 'logits'] as const).forEach((layer, li) => {
-      const k = PARAM_INDEX[layer];
+      const k = headParamIndex(this.net, layer);
       let w: tf.Tensor = params[k];
       let b: tf.Tensor = params[k + 1];
       const rho = this.rho.get(layer);
@@ -125,12 +125,12 @@ export class VIPosterior extends Posterior<GalCnn> {
     const n = this.examples;
     if (!(weightDecay > 0) || n < 1) throw new Error(`vi: the prior precision must be > 0 (weightDecay ${weightDecay}, N ${n})`);
     const tau = weightDecay * n;
-    const params = galCnnParams(this.net);
+    const params = this.net.trainableVariables;
     const terms: tf.Scalar[] = [];
+    const t = this.net.trunkParamCount;
     params.forEach((p, i) => {
-      const layer = (['conv1', 'conv1', 'conv2', 'conv2', 'dense1', 'dense1', 'logits', 'logits'] as const)[i];
-      if (layer === 'dense1' || layer === 'logits') {
-        const rho = this.rho.get(layer);
+      if (i >= t) {
+        const rho = this.rho.get(i < t + 2 ? 'dense1' : 'logits');
         if (rho) {
           terms.push(tf.div(gaussianKl(p, softplusSigma(rho[i % 2]), tau), n) as tf.Scalar);
           return;
@@ -144,9 +144,9 @@ export class VIPosterior extends Posterior<GalCnn> {
   /** Trunk output h [B, h', w', F] → [S, B, C]: S draws of the Bayesian dense layers. */
   protected sampleProbs(h: tf.Tensor4D, samples: number, seed: number, consistent = false): tf.Tensor3D {
     const b = h.shape[0];
-    const params = galCnnParams(this.net);
+    const params = this.net.trainableVariables;
     const layers: GaussianDense[] = (['dense1', 'logits'] as const).map((layer) => {
-      const k = PARAM_INDEX[layer];
+      const k = headParamIndex(this.net, layer);
       const rho = this.rho.get(layer);
       return {
         kernel: params[k],
