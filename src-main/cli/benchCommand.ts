@@ -23,8 +23,9 @@ export function registerBenchCommand(program: Command): void {
     .option('--rounds-memory <n>', 'consecutive rounds for the memory benchmark (0 to skip; 10 for the README figure)', parseIntOption(0, 1000), 0)
     .option('--memory-epochs <n>', 'training epochs per memory round', parseIntOption(1, 500), 2)
     .option('--cli-runs <n>', 'runs of each command in the CLI start-up benchmark (0 to skip)', parseIntOption(0, 1000), 5)
+    .option('--resnet-steps <n>', 'timed training steps of the residual CNN at 128 and 224 px, beside PyTorch (0 to skip)', parseIntOption(0, 100), 3)
     .option('--json', 'print JSON')
-    .action(async (opts: { mnist: string; epochs: number; importFiles: number; torch: boolean; poolRank: number; roundsMemory: number; memoryEpochs: number; cliRuns: number; json?: boolean }) => {
+    .action(async (opts: { mnist: string; epochs: number; importFiles: number; torch: boolean; poolRank: number; roundsMemory: number; memoryEpochs: number; cliRuns: number; resnetSteps: number; json?: boolean }) => {
       if (!fs.existsSync(path.join(opts.mnist, 't10k-images-idx3-ubyte.gz'))) throw new Error(`no MNIST t10k in ${opts.mnist} (give --mnist <dir>)`);
       const [{ cliStartup }, { importThroughput }, { interactiveBench, interactiveBenchText }, { standardRound }, { findTorchPython, torchRound }] = await Promise.all([
         import('../bench/cliStartup.ts'),
@@ -50,6 +51,8 @@ export function registerBenchCommand(program: Command): void {
       const python = opts.torch ? await findTorchPython() : null;
       const torch: TorchRound | null = python ? await torchRound(python, opts.mnist, os.availableParallelism()) : null;
       const imports = opts.importFiles > 0 ? await importThroughput(opts.importFiles) : null;
+      const { resnetSteps } = await import('../bench/resnetStep.ts');
+      const resnet = opts.resnetSteps > 0 ? await resnetSteps(python, os.availableParallelism(), opts.resnetSteps) : null;
       const result = {
         episteme: { ...episteme, cores: os.availableParallelism() },
         torch,
@@ -60,6 +63,7 @@ export function registerBenchCommand(program: Command): void {
         import: imports,
         interactive,
         cli,
+        resnet,
       };
       printResult(!!opts.json, result, () =>
         [
@@ -76,6 +80,12 @@ export function registerBenchCommand(program: Command): void {
           result.ratios ? `Episteme / PyTorch: ${fixed(result.ratios.roundVsTorchNaive, 2)} (naive), ${fixed(result.ratios.roundVsTorchTrunkOnce, 2)} (trunk once)` : 'PyTorch not found: no reference (install python3-torch)',
           imports ? `import: ${imports.files} PNG files in ${fixed(imports.seconds, 1)} s = ${fixed(imports.filesPerSecond, 0)} files/s` : '',
           ...interactiveBenchText(interactive),
+          ...(resnet ?? []).map(
+            (r) =>
+              `residual CNN, one step of 64 RGB images at ${r.size} px: ${fixed(r.stepSeconds, 2)} s` +
+              (r.torchStepSeconds !== null ? ` (PyTorch ${fixed(r.torchStepSeconds, 2)} s, ratio ${fixed(r.ratio!, 2)})` : '') +
+              `, resident ${fixed(r.rssMiB, 0)} MiB`,
+          ),
           cli ? `CLI start-up (${cli.mode}, median of ${cli.runs}): --help ${fixed(cli.helpSeconds, 2)} s, label ${fixed(cli.labelSeconds, 2)} s` : '',
         ].join('\n'),
       );
