@@ -8,6 +8,17 @@ import type { EpistemeApp } from '../service/app.ts';
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** What `/` shows when the renderer bundle was never built (e.g. the install's build step failed). */
+export const RENDERER_MISSING_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Episteme: app not built</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 4em auto">
+<h1>The Episteme app is not built</h1>
+<p>This server runs, but the app's page (<code>dist/renderer</code>) is missing. In the Episteme folder run</p>
+<pre>npm run build</pre>
+<p>then reload this page.</p>
+</body></html>
+`;
+
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const STATIC_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -113,6 +124,7 @@ export function startServer(app: EpistemeApp, options: { port?: number; renderer
     const file = relative === undefined ? '' : path.resolve(rendererDir, relative);
     if (!file.startsWith(rendererDir + path.sep)) return send(res, 404, 'text/plain', 'not found');
     fs.readFile(file, (error, body) => {
+      if (error && relative === 'index.html') return send(res, 503, 'text/html; charset=utf-8', RENDERER_MISSING_PAGE);
       if (error) return send(res, 404, 'text/plain', 'not found');
       send(res, 200, STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream', body);
     });
