@@ -75,7 +75,7 @@ async function main() {
     return run(electron, [entry, ...args], env);
   }
 
-  console.log('The Electron binary is not installed, so Episteme runs in browser mode (open the address below).');
+  console.log('The Electron binary is not installed, so Episteme runs in browser mode (open the address below: it carries the access token of this launch).');
   if (process.platform !== 'win32') return run(path.join(root, 'bin', 'episteme'), ['serve', ...args]);
   // bin/episteme is a POSIX shell script; on Windows run what it runs.
   return run(process.execPath, ['--import', 'tsx', path.join(root, 'src-main', 'cli', 'run.ts'), 'serve', ...args]);

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -32,13 +33,17 @@ const STATIC_TYPES: Record<string, string> = {
 };
 
 export interface RunningServer {
+  /** The address to open: it carries the launch's token, which the page swaps for a cookie. */
   url: string;
+  origin: string;
   port: number;
+  token: string;
   close(): Promise<void>;
 }
 
-function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer, cacheControl = 'no-store'): void {
+function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer, cacheControl = 'no-store', extra: http.OutgoingHttpHeaders = {}): void {
   res.writeHead(status, {
+    ...extra,
     'Content-Type': type,
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     'X-Content-Type-Options': 'nosniff',
@@ -87,18 +92,44 @@ function safeDecode(text: string): string | undefined {
 /**
  * Browser mode: the renderer, the service contract as `POST /api/<method>`, its events as
  * server-sent events on `/api/events`, and image assets — on 127.0.0.1 only. Requests naming another
- * Host (DNS rebinding) or coming from another Origin are refused.
+ * Host (DNS rebinding) or coming from another Origin are refused, and the API, events and assets
+ * answer only requests carrying this launch's token: as `?token=`, `Authorization: Bearer`, or the
+ * cookie that `/?token=` sets (other local users' processes can reach the port, not the token).
  */
 export function startServer(app: EpistemeApp, options: { port?: number; rendererDir: string }): Promise<RunningServer> {
   const rendererDir = path.resolve(options.rendererDir);
+  const token = crypto.randomBytes(32).toString('base64url');
+  const expected = Buffer.from(token);
   let allowedHosts = new Set<string>();
   let origin = '';
   let allowedOrigins = new Set<string>();
+  // Cookies are not kept apart by port, so the name is: two servers on one host do not overwrite each other's.
+  let cookieName = '';
+
+  const matches = (candidate: string | null | undefined): boolean => {
+    const given = Buffer.from(candidate ?? '');
+    return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+  };
+  const authenticated = (req: http.IncomingMessage, url: URL): boolean =>
+    matches(url.searchParams.get('token')) ||
+    matches(/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]) ||
+    matches(cookieValue(req.headers.cookie, cookieName));
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (!allowedHosts.has(req.headers.host ?? '')) return send(res, 421, 'text/plain', 'unknown Host header; use the printed 127.0.0.1 address');
     if (req.headers.origin && !allowedOrigins.has(req.headers.origin)) return send(res, 403, 'text/plain', 'cross-origin requests are refused');
     const url = new URL(req.url ?? '/', origin);
+    const isIndex = url.pathname === '/' || url.pathname === '/index.html';
+    if (isIndex && url.searchParams.has('token')) {
+      if (!matches(url.searchParams.get('token'))) return send(res, 401, 'text/plain', 'this token is not the one of this launch; open the address printed in the terminal');
+      // The fragment (#/project/…) survives the redirect; the token leaves the address bar and history.
+      const cookie = `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+      return send(res, 303, 'text/plain', '', 'no-store', { Location: '/', 'Set-Cookie': cookie });
+    }
+    const guarded = url.pathname.startsWith('/api/') || url.pathname.startsWith('/asset/');
+    if ((guarded || isIndex) && !authenticated(req, url)) {
+      return send(res, 401, 'text/plain', 'Episteme: open the address printed in the terminal where it was started (it carries the access token).');
+    }
     if (url.pathname.startsWith('/api/')) {
       if (url.pathname === '/api/events' && req.method === 'GET') return streamEvents(app, req, res);
       if (req.method !== 'POST') return send(res, 405, 'text/plain', 'use POST');
@@ -141,12 +172,15 @@ export function startServer(app: EpistemeApp, options: { port?: number; renderer
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
       const port = (server.address() as { port: number }).port;
-      allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+      allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
       origin = `http://127.0.0.1:${port}`;
-      allowedOrigins = new Set([origin, `http://localhost:${port}`]);
+      allowedOrigins = new Set([...allowedHosts].map((host) => `http://${host}`));
+      cookieName = `episteme-token-${port}`;
       resolve({
-        url: `${origin}/`,
+        url: `${origin}/?token=${token}`,
+        origin,
         port,
+        token,
         close: () =>
           new Promise<void>((done) => {
             server.closeAllConnections();
@@ -155,6 +189,14 @@ export function startServer(app: EpistemeApp, options: { port?: number; renderer
       });
     });
   });
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
 }
 
 function streamEvents(app: EpistemeApp, req: http.IncomingMessage, res: http.ServerResponse): void {

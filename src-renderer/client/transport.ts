@@ -59,6 +59,7 @@ export function browserTransport(base = '/api'): Transport {
       } catch (error) {
         return failure(`${method}: the Episteme service cannot be reached (${error instanceof Error ? error.message : String(error)})`);
       }
+      if (response.status === 401) return failure(`${method}: this page has no valid access token (the server was restarted?); open the address printed in the terminal`);
       let body: unknown;
       try {
         body = await response.json();

@@ -52,8 +52,14 @@ describe('browser mode, end to end', { skip: skip ?? false, timeout: 600_000 }, 
     const projectDir = path.join(work, 'projects', 'shapes');
     const imagesDir = path.join(work, 'images');
 
+    const stranger = await browser.newPage();
+    assert.equal((await stranger.goto(server.origin))?.status(), 401, 'a page without the launch token is refused');
+    assert.match((await stranger.textContent('body')) ?? '', /address printed in the terminal/);
+    await stranger.close();
+
     await page.goto(server.url);
     await page.waitForSelector(tid('home-screen'));
+    assert.equal(new URL(page.url()).search, '', 'the token left the address bar');
     await screenshot(page, 'e2e-01-home');
 
     // New project, with the folder browser used once to pick the import folder.

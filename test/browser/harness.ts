@@ -61,8 +61,10 @@ export async function ensureRenderer(): Promise<void> {
 }
 
 export interface Served {
+  /** The printed address, with the launch's access token. */
   url: string;
   origin: string;
+  token: string;
   home: string;
   stop(): Promise<void>;
 }
@@ -100,6 +102,7 @@ export async function serve(options: { home?: string; dir?: string } = {}): Prom
   return {
     url,
     origin: new URL(url).origin,
+    token: new URL(url).searchParams.get('token') ?? '',
     home,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -51,7 +51,7 @@ describe('the Simulate tab in the browser', { skip: skip ?? false, timeout: 180_
 
   /** The job as the service sees it, not as the page shows it. */
   async function serviceJob(jobId: string): Promise<JobStateT> {
-    const response = await fetch(`${server.origin}/api/job.get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobId }) });
+    const response = await fetch(`${server.origin}/api/job.get`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` }, body: JSON.stringify({ jobId }) });
     const envelope = (await response.json()) as Envelope<JobStateT>;
     assert.ok(envelope.ok, JSON.stringify(envelope));
     return envelope.value;

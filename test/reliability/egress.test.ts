@@ -93,9 +93,10 @@ test('the CLI loop and browser mode never reach beyond this machine', { timeout:
   const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
   for (let i = 0; i < 600 && !/running at (http:\S+?)\//.test(printed); i++) await new Promise((r) => setTimeout(r, 100));
   const base = /running at (http:\/\/[^/\s]+)\//.exec(printed)?.[1];
-  assert.ok(base, `serve printed its address:\n${printed}`);
+  const token = /running at \S+\?token=([\w-]+)/.exec(printed)?.[1];
+  assert.ok(base && token, `serve printed its address with the launch's token:\n${printed}`);
   const api = async (method: string, payload: unknown) => {
-    const res = await fetch(`${base}/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    const res = await fetch(`${base}/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(payload) });
     return (await res.json()) as { ok: boolean; value: any };
   };
   const waitJob = async (jobId: string) => {
@@ -110,7 +111,7 @@ test('the CLI loop and browser mode never reach beyond this machine', { timeout:
   const projectId = opened.value.projectId;
   const queue = await api('queue.list', { projectId, acquisition: 'bald' });
   assert.equal(queue.ok, true);
-  await fetch(`${base}/`);
+  await fetch(`${base}/?token=${token}`);
   const imported = await api('job.start', { projectId, job: { kind: 'import', paths: [images] } });
   assert.equal((await waitJob(imported.value.jobId)).status, 'succeeded');
   const exported = await api('job.start', { projectId, job: { kind: 'export', out: path.join(root, 'out-serve'), format: 'folders', deidentify: true } });

@@ -186,9 +186,11 @@ function toBody(payload: unknown): string {
   return JSON.stringify(payload, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? `@@${v}@@` : v)).replace(/"@@(-?\w+)@@"/g, '$1');
 }
 
-function post(urlPath: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+/** A POST carrying the launch's token, unless `withToken` is false (then every answer must be 401). */
+function post(urlPath: string, body: string, withToken = true): Promise<{ status: number; body: string }> {
+  const auth: Record<string, string> = withToken ? { authorization: `Bearer ${server.token}` } : {};
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, method: 'POST', path: urlPath, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port: server.port, method: 'POST', path: urlPath, headers: { 'content-type': 'application/json', ...auth } }, (res) => {
       let data = '';
       res.on('data', (c) => (data += c));
       res.on('end', () => resolve({ status: res.statusCode!, body: data }));
@@ -205,6 +207,12 @@ async function overHttp(method: string, payload: unknown): Promise<Envelope<unkn
   return JSON.parse(res.body) as Envelope<unknown>;
 }
 
+/** Without the token the server answers 401 before it reads the body: the payload never reaches a method. */
+async function unauthorisedOverHttp(method: string, payload: unknown): Promise<Envelope<unknown>> {
+  const res = await post(`/api/${encodeURIComponent(method)}`, toBody(payload), false);
+  return res.status === 401 ? { ok: false, error: { code: 'bad-request', message: 'refused: 401 without the token' } } : { ok: false, error: { code: 'internal', message: `HTTP ${res.status} without the token: ${res.body.slice(0, 60)}` } };
+}
+
 async function refusedOverHttp(urlPath: string, body: string): Promise<void> {
   const res = await post(urlPath, body);
   assert.ok(res.status < 500, `POST ${urlPath}: HTTP ${res.status}`);
@@ -212,7 +220,7 @@ async function refusedOverHttp(urlPath: string, body: string): Promise<void> {
   assert.ok(!envelope.ok && envelope.error.code === 'bad-request', `POST ${urlPath} ${body.slice(0, 20)}: ${res.body.slice(0, 120)}`);
 }
 
-test('every method refuses malformed payloads over dispatch and HTTP; the server keeps answering', { timeout: 600_000 }, async () => {
+test('every method refuses malformed payloads over dispatch and HTTP (with the token: bad-request; without: 401); the server keeps answering', { timeout: 600_000 }, async () => {
   const all = specs();
   assert.deepEqual(methodNames.filter((m) => !all.some((s) => s.method === m)), [], 'every method has malformed payloads here');
   for (const s of all) {
@@ -222,7 +230,12 @@ test('every method refuses malformed payloads over dispatch and HTTP; the server
   const wrong: string[] = [];
   for (const s of all) {
     for (const { what, payload } of malformed(s)) {
-      for (const [transport, send] of [['dispatch', () => dispatch(app.service, s.method, payload)], ['http', () => overHttp(s.method, payload)]] as const) {
+      const transports = [
+        ['dispatch', () => dispatch(app.service, s.method, payload)],
+        ['http', () => overHttp(s.method, payload)],
+        ['http without token', () => unauthorisedOverHttp(s.method, payload)],
+      ] as const;
+      for (const [transport, send] of transports) {
         tried++;
         const result = await send();
         if (result.ok || result.error.code !== 'bad-request' || !result.error.message) {
@@ -232,7 +245,7 @@ test('every method refuses malformed payloads over dispatch and HTTP; the server
     }
   }
   const acceptedWrongly = wrong.filter((w) => w.endsWith('ACCEPTED')).length;
-  console.log(`malformed payloads: ${tried} tried over ${methodNames.length} methods (dispatch + HTTP); accepted wrongly ${acceptedWrongly}; refused with another code ${wrong.length - acceptedWrongly}`);
+  console.log(`malformed payloads: ${tried} tried over ${methodNames.length} methods (dispatch, HTTP with and without the token); accepted wrongly ${acceptedWrongly}; refused with another code ${wrong.length - acceptedWrongly}`);
   assert.deepEqual(wrong.slice(0, 30), [], `${wrong.length} payloads were not refused as bad-request`);
   assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
   assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
@@ -269,7 +282,7 @@ test('hostile method names, bodies and URLs get a 4xx, never a 500', async () =>
   for (const body of ['{not json', '', 'NaN', '[1,2', deep, '{"a":1}'.repeat(1000)]) await refusedOverHttp('/api/app.info', body);
   await refusedOverHttp('/api/settings.setAnnotator', JSON.stringify({ annotator: 'x'.repeat(3 * 1024 * 1024) }));
   for (const url of ['/%E0%A4%A', '/%', '/asset/%E0%A4%A']) {
-    const res = await new Promise<number>((resolve, reject) => http.get({ host: '127.0.0.1', port: server.port, path: url }, (r) => (r.resume(), resolve(r.statusCode!))).on('error', reject));
+    const res = await new Promise<number>((resolve, reject) => http.get({ host: '127.0.0.1', port: server.port, path: url, headers: { authorization: `Bearer ${server.token}` } }, (r) => (r.resume(), resolve(r.statusCode!))).on('error', reject));
     assert.ok(res >= 400 && res < 500, `GET ${url}: ${res}`);
   }
   assert.equal((await overHttp('app.info', {})).ok, true, 'still serving');

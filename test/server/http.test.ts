@@ -24,7 +24,7 @@ after(async () => {
 
 function rawRequest(method: string, urlPath: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, method, path: urlPath, headers }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port: server.port, method, path: urlPath, headers: { authorization: `Bearer ${server.token}`, ...headers } }, (res) => {
       let data = '';
       res.on('data', (chunk) => (data += chunk));
       res.on('end', () => resolve({ status: res.statusCode!, body: data }));
@@ -35,7 +35,7 @@ function rawRequest(method: string, urlPath: string, headers: Record<string, str
 }
 
 async function call(method: string, payload: unknown): Promise<{ status: number; json: { ok: boolean; value?: any; error?: { code: string; message: string } } }> {
-  const res = await fetch(`${server.url}api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+  const res = await fetch(`${server.origin}/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` }, body: JSON.stringify(payload) });
   return { status: res.status, json: await res.json() };
 }
 
@@ -48,7 +48,7 @@ async function waitForJob(jobId: string): Promise<JobStateT> {
 }
 
 test('binds to 127.0.0.1 and refuses other Host headers and other origins', async () => {
-  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/);
   const rebound = await rawRequest('GET', '/', { Host: 'evil.example:80' });
   assert.equal(rebound.status, 421);
   const crossOrigin = await rawRequest('POST', '/api/app.info', { Host: `127.0.0.1:${server.port}`, Origin: 'http://evil.example', 'Content-Type': 'application/json' }, '{}');
@@ -101,7 +101,7 @@ test('create, import as a job with progress events, label, undo and queue over H
   assert.equal(queue.json.value.total, 8);
   assert.equal(queue.json.value.items.length, 3);
   const imageId = queue.json.value.items[0].imageId;
-  const preview = await fetch(`${server.url}asset/${projectId}/${imageId}/preview.png`);
+  const preview = await fetch(`${server.origin}/asset/${projectId}/${imageId}/preview.png?token=${server.token}`);
   assert.equal(preview.headers.get('content-type'), 'image/png');
   assert.deepEqual([...new Uint8Array(await preview.arrayBuffer()).subarray(1, 4)], [0x50, 0x4e, 0x47]);
 
